@@ -1,0 +1,5 @@
+"""Entry point of the ``gongkai`` command (the commands live in gongkai/flows/cli.py)."""
+
+from gongkai.flows.cli import app
+
+__all__ = ["app"]

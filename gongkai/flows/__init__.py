@@ -1,0 +1,1 @@
+"""Orchestration: settings, CLI, and (later) Prefect flows, loader and exporter."""

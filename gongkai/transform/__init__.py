@@ -1,0 +1,1 @@
+"""Pure transformations: bytes/text in, canonical rows out. No network, no database."""

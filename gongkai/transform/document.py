@@ -1,0 +1,57 @@
+"""The document model shared by every input form (HTML page or fragment, text, Markdown).
+
+A report becomes a sequence of :class:`Line` in reading order. A line is a row of cells: a
+row of an HTML table (rowspan/colspan resolved), or a line of text split at tabs, pipes
+and spaces. Every cell keeps where it came from, so a value can be traced to its table and
+grid position (HTML) or line and token (text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a cell was printed: ``table`` is the index of the HTML ``<table>`` (None for text),
+    ``row``/``col`` its grid position, or line number and token index in text."""
+
+    table: int | None
+    row: int
+    col: int
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {"table_index": self.table, "grid_row": self.row, "grid_col": self.col}
+
+
+@dataclass(frozen=True)
+class TextCell:
+    text: str  # printed text, whitespace collapsed
+    origin: Origin
+
+
+@dataclass
+class Line:
+    cells: list[TextCell]
+    in_table: bool  # cells are real table cells (blank cells are meaningful)
+
+
+@dataclass
+class Grid:
+    """One HTML table with spans resolved: ``rows[r][c]`` is the text of the cell covering (r, c)."""
+
+    index: int
+    rows: list[list[str]]
+
+
+@dataclass
+class Document:
+    form: str  # "html", "text" or "markdown"
+    lines: list[Line] = field(default_factory=list)
+    grids: list[Grid] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)  # e.g. ArticleTitle, PubDate, <title>
+    headings: list[str] = field(default_factory=list)
+
+    def text_lines(self) -> list[str]:
+        """Each line's cells joined by spaces (for metadata search)."""
+        return [" ".join(c.text for c in line.cells if c.text) for line in self.lines]

@@ -1,0 +1,323 @@
+"""Records → canonical cells of tables 二, 三 and 四, and layout detection.
+
+The mapper walks the records of a report in reading order. It does not need the tables to be
+whole ``<table>`` elements: a table split over several elements, header rows in one table
+and data rows in another, or a table flattened into text all give the same record stream.
+
+- Table 三 rows are matched by label; a row whose label is lost or unrecognised takes the
+  next row of the template (rows always appear in template order).
+- Table 二 rows are matched by label; their columns come from the nearest header naming
+  them (the 2019 template orders them differently in different reports), else the template.
+- Table 四's fifteen numbers are taken in template order, from one row or several.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from gongkai.transform.codebook import (
+    AMOUNT_COLUMNS,
+    T2_COLUMNS,
+    T3_COLUMNS,
+    T3_ROWS,
+    T4_COLUMNS,
+    T4_ROWS,
+)
+from gongkai.transform.labels import (
+    LAYOUT_MARKERS,
+    T2_COL_KEYWORDS,
+    T2_ROW_KEYWORDS,
+    T3_ROW_KEYWORDS,
+    T4_ROW_KEYWORDS,
+    find_all,
+    match_last,
+)
+from gongkai.transform.models import CellValue
+from gongkai.transform.numbers import to_10k_yuan
+from gongkai.transform.records import Record, Value
+
+_T2_ANCHORS = ("第二十条", "主动公开政府信息情况")
+_T3_HEADER_WORDS = ("勾稽关系", "申请人情况")
+_END_WORDS = ("存在的主要问题", "主要问题及改进")
+_YUAN_UNIT_RE = re.compile(r"单位[:：]?元|\(元\)|（元）")
+
+
+# A value printed with a note (``22（其中修订16件）``) that lost its row in a PDF-extracted table
+# is placed in the column its note speaks of.
+_NOTE_COLUMN_WORDS: dict[str, tuple[str, ...]] = {
+    "repealed": ("废止", "失效", "修订", "修改", "清理"),
+    "issued": ("制发", "制定", "印发", "出台"),
+}
+
+
+@dataclass
+class TableResult:
+    cells: list[CellValue] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    found: set[str] = field(default_factory=set)  # tables with at least one row
+
+
+def lstrip_blanks(values: list[Value]) -> list[Value]:
+    i = 0
+    while i < len(values) and values[i].blank:
+        i += 1
+    return values[i:]
+
+
+def take_values(values: list[Value], n: int, *, labelled: bool, drop_index: int | None = None) -> list[Value] | None:
+    """Pick the ``n`` values of a row: blank label columns and padding are dropped."""
+    vals = list(values) if labelled else lstrip_blanks(values)
+    while len(vals) > n and vals[0].blank:
+        vals.pop(0)
+    while len(vals) > n and vals[-1].blank:
+        vals.pop()
+    if drop_index is not None and len(vals) == n + 1:
+        vals.pop(drop_index)
+    if len(vals) < n:
+        return None
+    return vals[:n]
+
+
+def row_values(
+    records: list[Record], i: int, stop: int, n: int, drop_index: int | None = None
+) -> tuple[list[Value] | None, int]:
+    """The ``n`` values of the labelled record ``i``: its own, those of the label-less record
+    right after it (a row wrapped onto the next line), or its blank cells (a row printed
+    empty). Returns the values (None when there are not enough) and the next index to read."""
+    rec = records[i]
+    if rec.has_numbers:
+        return take_values(rec.values, n, labelled=bool(rec.label), drop_index=drop_index), i + 1
+    nxt = records[i + 1] if i + 1 < stop else None
+    if rec.label and nxt is not None and not nxt.label and nxt.has_numbers:
+        return take_values(nxt.values, n, labelled=False, drop_index=drop_index), i + 2
+    if rec.in_table and len(rec.values) >= n:
+        return take_values(rec.values, n, labelled=True), i + 1
+    return None, i + 1
+
+
+def _cell(table: str, row: str, col: str, v: Value, header_unit: str = "") -> CellValue:
+    value: int | float = v.number.value
+    if col in AMOUNT_COLUMNS:
+        value = to_10k_yuan(v.number, header_unit)
+    return CellValue(table, row, col, value, v.cell.text, v.number.empty, v.cell.origin)
+
+
+def _first(records: list[Record], pred, start: int = 0, stop: int | None = None) -> int | None:
+    for i in range(start, len(records) if stop is None else min(stop, len(records))):
+        if pred(records[i]):
+            return i
+    return None
+
+
+@dataclass
+class Sections:
+    t2: int | None
+    t3: int | None
+    end: int
+
+
+def locate_sections(records: list[Record]) -> Sections:
+    """Find where tables 二 and 三 start, and where the statistical part ends."""
+
+    def is_t3_row(i: int) -> bool:
+        code = match_last(records[i].label, T3_ROW_KEYWORDS)
+        if code not in ("new_received", "carried_over"):
+            return False
+        return row_values(records, i, len(records), len(T3_COLUMNS))[0] is not None
+
+    t3 = _first(records, lambda r: any(w in r.label for w in _T3_HEADER_WORDS))
+    first_row = next((i for i in range(len(records)) if is_t3_row(i)), None)
+    if t3 is None or (first_row is not None and first_row < t3):
+        t3 = first_row
+    def is_t2_start(i: int) -> bool:
+        r = records[i]
+        if not (any(w in r.label for w in _T2_ANCHORS) or find_all(r.label, T2_COL_KEYWORDS)):
+            return False
+        return any(match_last(x.label, T2_ROW_KEYWORDS) and x.has_numbers for x in records[i:i + 12])
+
+    t2 = next((i for i in range(0, len(records) if t3 is None else t3) if is_t2_start(i)), None)
+    end = _first(records, lambda r: any(w in r.label for w in _END_WORDS) and len(r.label) < 40, t3 or 0)
+    return Sections(t2=t2, t3=t3, end=len(records) if end is None else end)
+
+
+def detect_layout(records: list[Record], sections: Sections) -> str | None:
+    """Decide 2019 vs 2021 from the labels printed in the tables (never from the year)."""
+    start = sections.t2 if sections.t2 is not None else (sections.t3 or 0)
+    text = "".join(r.label for r in records[start:sections.end])
+    score = {layout: sum(text.count(m) for m in marks) for layout, marks in LAYOUT_MARKERS.items()}
+    if sections.t3 is not None:
+        for r in records[sections.t3:sections.end]:
+            if match_last(r.label, T3_ROW_KEYWORDS) == "other" and r.has_numbers:
+                score["2019"] += 1
+    if score["2019"] == score["2021"]:
+        return None
+    return "2019" if score["2019"] > score["2021"] else "2021"
+
+
+def _with_orphan(
+    values: list[Value], order: list[str], orphans: list[Value], warnings: list[str], row: str
+) -> list[Value] | None:
+    """Complete a row missing one value with the next loose value whose note names a column."""
+    note = orphans[0].number.note
+    col = next((c for c, words in _NOTE_COLUMN_WORDS.items() if c in order and any(w in note for w in words)), None)
+    if col is None:
+        return None
+    orphan = orphans.pop(0)
+    warnings.append(f"table 二: row {row} column {col} read from the loose cell {orphan.cell.text!r}")
+    vals = list(values)
+    vals.insert(order.index(col), orphan)
+    return vals
+
+
+def map_t2(records: list[Record], sections: Sections, layout: str, out: TableResult) -> None:
+    if sections.t2 is None:
+        out.warnings.append("table 二 not found (no 第二十条 header or column labels)")
+        return
+    stop = sections.t3 if sections.t3 is not None else sections.end
+    columns = T2_COLUMNS[layout]
+    header: list[str] = []
+    unit = ""
+    done: set[str] = set()
+    orphans: list[Value] = []
+    i = sections.t2
+    while i < stop:
+        rec = records[i]
+        cols = find_all(rec.label, T2_COL_KEYWORDS)
+        if cols:
+            header = cols
+            unit = "元" if _YUAN_UNIT_RE.search(rec.label) else ""
+        row = match_last(rec.label, T2_ROW_KEYWORDS)
+        if row is None:
+            if not rec.label and len(rec.values) == 1 and rec.values[0].number.note:
+                orphans.append(rec.values[0])
+            i += 1
+            continue
+        if row not in columns:
+            out.warnings.append(f"table 二: row {rec.label_raw!r} is not part of the {layout} layout")
+            i += 1
+            continue
+        valid = columns[row]
+        order = [c for c in header if c in valid]
+        if sorted(order) != sorted(valid):
+            order = list(valid)
+        vals, nxt = row_values(records, i, stop, len(order))
+        if vals is None and orphans and len(rec.values) == len(order) - 1:
+            vals = _with_orphan(rec.values, order, orphans, out.warnings, row)
+        if vals is None:
+            if rec.has_numbers:
+                got = [v.cell.text for v in rec.values]
+                out.warnings.append(f"table 二: row {row} has {len(got)} values {got} for {len(order)} columns")
+            i = nxt
+            continue
+        i = nxt
+        if row in done:
+            out.warnings.append(f"table 二: row {row} printed twice; the first is kept")
+            continue
+        done.add(row)
+        out.cells.extend(_cell("t2", row, col, v, unit) for col, v in zip(order, vals))
+    if done:
+        out.found.add("t2")
+    missing = [r for r in columns if r not in done]
+    if missing:
+        out.warnings.append(f"table 二: rows not found: {', '.join(missing)}")
+
+
+def map_t3(records: list[Record], sections: Sections, layout: str, out: TableResult) -> int:
+    """Map table 三; returns the index of the record after its last row."""
+    if sections.t3 is None:
+        out.warnings.append("table 三 not found (no 本年新收/上年结转 rows)")
+        return sections.t2 or 0
+    expected = T3_ROWS[layout]
+    header = "".join(r.label for r in records[sections.t3:sections.t3 + 6] if not r.has_numbers)
+    drop = 6 if "小计" in header else None
+    done: set[str] = set()
+    nxt = 0
+    last = sections.t3
+    i = sections.t3
+    while i < sections.end:
+        rec = records[i]
+        code = match_last(rec.label, T3_ROW_KEYWORDS)
+        if done and "复议" in rec.label and code is None:
+            break
+        if code is not None and code not in expected:
+            code = None  # e.g. a 2019-style （六）其他处理 heading above 2021 sub-rows
+        if code == "results_total" and len(done) < 3:
+            code = None  # the 总计 of the column header
+        if code is None and not rec.has_numbers:
+            i += 1
+            continue
+        vals, after = row_values(records, i, sections.end, len(T3_COLUMNS), drop_index=drop)
+        i = after
+        if vals is None:
+            if code and rec.has_numbers:
+                got = [v.cell.text for v in rec.values]
+                out.warnings.append(f"table 三: row {code} has {len(got)} values {got} for 7 columns")
+            continue
+        if code is None or code in done:
+            code = next((r for r in expected[nxt:] if r not in done), None)
+            if code is None:
+                continue
+        done.add(code)
+        nxt = expected.index(code) + 1
+        last = i
+        out.cells.extend(_cell("t3", code, col, v) for col, v in zip(T3_COLUMNS, vals))
+        if code == "carried_forward":
+            break
+    if done:
+        out.found.add("t3")
+    missing = [r for r in expected if r not in done]
+    if missing:
+        out.warnings.append(f"table 三: rows not found: {', '.join(missing)}")
+    return last
+
+
+def map_t4(records: list[Record], start: int, end: int, out: TableResult) -> None:
+    begin = _first(records, lambda r: "复议" in r.label, start, end)
+    if begin is None:
+        out.warnings.append("table 四 not found (no 行政复议 header after table 三)")
+        return
+    need = len(T4_ROWS) * len(T4_COLUMNS)
+    stream: list[Value] = []
+    by_row: dict[str, list[Value]] = {}
+    for rec in records[begin:end]:
+        if not rec.has_numbers:
+            continue
+        vals = take_values(rec.values, need, labelled=bool(rec.label))
+        if vals is not None and not stream and not by_row:
+            stream = vals
+            break
+        row = match_last(rec.label, T4_ROW_KEYWORDS)
+        five = take_values(rec.values, len(T4_COLUMNS), labelled=bool(rec.label))
+        if row and five is not None and row not in by_row and len(find_all(rec.label, T4_ROW_KEYWORDS)) == 1:
+            by_row[row] = five
+            if len(by_row) == len(T4_ROWS):
+                break
+            continue
+        stream.extend(rec.values if rec.label else lstrip_blanks(rec.values))
+        if len(stream) >= need:
+            break
+    if by_row:
+        for row, vals in by_row.items():
+            out.cells.extend(_cell("t4", row, col, v) for col, v in zip(T4_COLUMNS, vals))
+        out.found.add("t4")
+        missing = [r for r in T4_ROWS if r not in by_row]
+        if missing:
+            out.warnings.append(f"table 四: rows not found: {', '.join(missing)}")
+        return
+    if len(stream) < need:
+        got = [v.cell.text for v in stream]
+        out.warnings.append(f"table 四: found {len(got)} values {got}, need 15")
+        return
+    for i, row in enumerate(T4_ROWS):
+        for j, col in enumerate(T4_COLUMNS):
+            out.cells.append(_cell("t4", row, col, stream[i * len(T4_COLUMNS) + j]))
+    out.found.add("t4")
+
+
+def map_tables(records: list[Record], layout: str, sections: Sections) -> TableResult:
+    out = TableResult()
+    map_t2(records, sections, layout, out)
+    after_t3 = map_t3(records, sections, layout, out)
+    map_t4(records, after_t3, sections.end, out)
+    return out

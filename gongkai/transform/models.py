@@ -1,0 +1,79 @@
+"""Typed results of parsing one report (the JSON contract of ``gongkai parse``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gongkai.transform.document import Origin
+
+
+@dataclass(frozen=True)
+class CellValue:
+    table: str
+    row: str
+    col: str
+    value: int | float
+    raw: str
+    empty: bool
+    origin: Origin | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "table": self.table, "row": self.row, "col": self.col,
+            "value": self.value, "raw": self.raw, "empty": self.empty,
+        }
+        if self.origin is not None:
+            d["source_pos"] = self.origin.as_dict()
+        return d
+
+
+@dataclass(frozen=True)
+class Check:
+    rule: str
+    where: str
+    status: str  # pass | fail | skip
+    expected: int | float | None = None
+    actual: int | float | None = None
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"rule": self.rule, "where": self.where, "status": self.status}
+        if self.status == "fail":
+            d["expected"] = self.expected
+            d["actual"] = self.actual
+        if self.detail:
+            d["detail"] = self.detail
+        return d
+
+
+@dataclass
+class ParseResult:
+    source: str
+    agency: str | None = None
+    year: int | None = None
+    layout: str | None = None
+    title: str | None = None
+    publication_date: str | None = None
+    status: str = "failed"
+    cells: list[CellValue] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    form: str | None = None
+    encoding: str | None = None
+    sha256: str | None = None
+    parser_version: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "agency": self.agency, "year": self.year, "layout": self.layout,
+            "title": self.title, "status": self.status,
+            "cells": [c.as_dict() for c in self.cells],
+            "checks": [c.as_dict() for c in self.checks],
+            "warnings": list(self.warnings),
+            "publication_date": self.publication_date, "form": self.form, "encoding": self.encoding,
+            "sha256": self.sha256, "parser_version": self.parser_version,
+        }
+
+    def failing_rules(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "fail"]

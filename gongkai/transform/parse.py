@@ -1,0 +1,102 @@
+"""Parse one report: bytes in, a :class:`ParseResult` out. Never raises on bad input.
+
+>>> r = parse_report("规章".encode(), "x.txt")
+>>> r.status, r.warnings[0]
+('failed', 'not a report: no title naming a 政府信息公开工作年度报告 and no statistical tables')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from pathlib import PurePath
+
+from gongkai import PARSER_VERSION
+from gongkai.transform.codebook import load_codebook
+from gongkai.transform.decode import decode_bytes
+from gongkai.transform.document import Document
+from gongkai.transform.errors import ParseFailure
+from gongkai.transform.html_reader import read_html
+from gongkai.transform.mapping import detect_layout, locate_sections, map_tables
+from gongkai.transform.metadata import extract_metadata
+from gongkai.transform.models import ParseResult
+from gongkai.transform.records import records_of
+from gongkai.transform.rules import run_rules
+from gongkai.transform.text_reader import read_text
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 64 * 1024 * 1024
+_HTML_SNIFF_RE = re.compile(r"<\s*(html|body|table|p|div|span|tr|td|br|meta|head)\b", re.IGNORECASE)
+_DATA_URI_RE = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]{200,}", re.IGNORECASE)
+
+
+def detect_form(text: str, source: str) -> str:
+    """"html", "markdown" or "text", from the file name and the content."""
+    suffix = PurePath(source).suffix.lower()
+    if suffix in (".html", ".htm", ".shtml", ".xhtml", ".jhtml") or _HTML_SNIFF_RE.search(text[:20000]):
+        return "html"
+    if suffix in (".md", ".markdown"):
+        return "markdown"
+    return "text"
+
+
+def read_document(text: str, form: str) -> Document:
+    if form == "html":
+        return read_html(_DATA_URI_RE.sub("data:,", text))
+    return read_text(text, form)
+
+
+def parse_report(data: bytes, source: str) -> ParseResult:
+    """Parse one report's bytes. ``source`` is its path or URL (also used to guess the form)."""
+    result = ParseResult(source=source, parser_version=PARSER_VERSION)
+    result.sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        _parse_into(data, source, result)
+    except ParseFailure as exc:
+        result.status = "failed"
+        result.warnings.append(str(exc))
+    except Exception as exc:  # noqa: BLE001 - one bad report must never stop a run
+        log.exception("unexpected error parsing %s", source)
+        result.status = "failed"
+        result.warnings.append(f"internal error: {type(exc).__name__}: {exc}")
+    return result
+
+
+def _parse_into(data: bytes, source: str, result: ParseResult) -> None:
+    if not data.strip():
+        raise ParseFailure("empty document")
+    if len(data) > MAX_BYTES:
+        raise ParseFailure(f"document too large: {len(data)} bytes (limit {MAX_BYTES})")
+    decoded = decode_bytes(data)
+    result.encoding = decoded.encoding
+    form = detect_form(decoded.text, source)
+    result.form = form
+    doc = read_document(decoded.text, form)
+    meta = extract_metadata(doc)
+    result.title, result.agency, result.year = meta.title, meta.agency, meta.year
+    result.publication_date = meta.publication_date
+    records = records_of(doc.lines)
+    sections = locate_sections(records)
+    if sections.t3 is None and sections.t2 is None:
+        if meta.title is None:
+            raise ParseFailure("not a report: no title naming a 政府信息公开工作年度报告 and no statistical tables")
+        raise ParseFailure("no report content: no statistical tables (二, 三, 四) in the document"
+                           + (" (the report may be an attachment or an image)" if form == "html" else ""))
+    layout = detect_layout(records, sections)
+    if layout is None:
+        result.warnings.append("layout not detected from the labels; read as 2021")
+    result.layout = layout
+    tables = map_tables(records, layout or "2021", sections)
+    result.cells = tables.cells
+    result.warnings.extend(tables.warnings)
+    result.checks = run_rules(tables.cells, layout)
+    if not tables.found:
+        result.status = "failed"
+        result.warnings.append("no table rows could be read")
+        return
+    expected = len(load_codebook().cells(layout or "2021"))
+    result.status = "ok" if layout and len(tables.cells) == expected and len(tables.found) == 3 else "partial"
+    if meta.agency is None or meta.year is None:
+        result.warnings.append("title, agency or year not found")

@@ -1,0 +1,98 @@
+"""Lines → records: a label followed by the values printed after it.
+
+A record is the unit the table mapper works with. In an HTML row
+``三、本年度办理结果 | （三）不予公开 | 1.属于国家秘密 | 0 | 0 | …`` the label is the three
+text cells joined and the values are the numbers after them. A line of space-separated text
+can hold several records (``规章 0 0 0 规范性文件 5 5 5``).
+
+>>> from gongkai.transform.text_reader import read_text
+>>> recs = segment(read_text("规章 0 0 0 行政规范性文件 5 5 5").lines[0], 0)
+>>> [(r.label, [v.number.value for v in r.values]) for r in recs]
+[('规章', [0, 0, 0]), ('行政规范性文件', [5, 5, 5])]
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from gongkai.transform.document import Line, TextCell
+from gongkai.transform.numbers import Number, parse_number
+
+
+_NUMBER_RUN_RE = re.compile(r"^[0-9０-９.,]+(?: [0-9０-９.,]+)+$")
+
+
+@dataclass(frozen=True)
+class Value:
+    cell: TextCell
+    number: Number
+
+    @property
+    def blank(self) -> bool:
+        return not self.cell.text
+
+
+@dataclass
+class Record:
+    label: str  # normalised for matching: NFKC, no whitespace
+    label_raw: str  # as printed
+    values: list[Value]
+    line_index: int
+    in_table: bool
+
+    @property
+    def has_numbers(self) -> bool:
+        return any(not v.blank for v in self.values)
+
+
+def normalize_label(text: str) -> str:
+    """NFKC, without whitespace: ``（三） 不予公开`` → ``(三)不予公开``."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _split_number_runs(cells: list[TextCell]) -> list[TextCell]:
+    """A cell holding several space-separated numbers ("10 2") holds several values."""
+    out: list[TextCell] = []
+    for cell in cells:
+        if " " in cell.text and _NUMBER_RUN_RE.match(cell.text):
+            out.extend(TextCell(part, cell.origin) for part in cell.text.split(" "))
+        else:
+            out.append(cell)
+    return out
+
+
+def _close(label_cells: list[TextCell], values: list[Value], line_index: int, in_table: bool) -> Record:
+    raw = " ".join(c.text for c in label_cells if c.text)
+    return Record(normalize_label(raw), raw, values, line_index, in_table)
+
+
+def segment(line: Line, line_index: int) -> list[Record]:
+    """Split a line into records (label cells, then the value cells that follow)."""
+    records: list[Record] = []
+    label: list[TextCell] = []
+    values: list[Value] = []
+    for cell in _split_number_runs(line.cells):
+        number = parse_number(cell.text) if cell.text else Number(0, True, "", "")
+        if cell.text and number is None:
+            if any(not v.blank for v in values):
+                records.append(_close(label, values, line_index, line.in_table))
+                label = []
+            # Blank cells between two labels (or before the first) are empty label columns.
+            values = []
+            label.append(cell)
+            continue
+        if not cell.text and not line.in_table:
+            continue
+        values.append(Value(cell, number))
+    if label or any(not v.blank for v in values):
+        records.append(_close(label, values, line_index, line.in_table))
+    return records
+
+
+def records_of(lines: list[Line]) -> list[Record]:
+    out: list[Record] = []
+    for i, line in enumerate(lines):
+        out.extend(segment(line, i))
+    return out

@@ -1,0 +1,80 @@
+"""Plain-text and Markdown reports → :class:`Document`.
+
+Tables in text come with tabs, ``|`` pipes, or runs of spaces between cells. Tabs and pipes
+keep blank cells (a blank table cell means 0); spaces do not.
+
+>>> doc = read_text("规章\\t0\\t\\t3")
+>>> [c.text for c in doc.lines[0].cells]
+['规章', '0', '', '3']
+"""
+
+from __future__ import annotations
+
+import re
+
+from gongkai.transform.document import Document, Line, Origin, TextCell
+from gongkai.transform.numbers import collapse_space
+
+_MD_RULE_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_PAGE_FOOTER_RE = re.compile(r"^\s*(?:[—\-–]+\s*\d{1,3}\s*[—\-–]+|第\s*\d{1,3}\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
+_MD_HEADING_RE = re.compile(r"^#{1,6}\s+")
+
+
+def split_cells(line: str) -> tuple[list[str], bool]:
+    """Split one line of text into cells; the flag says whether blank cells are real cells."""
+    stripped = line.strip()
+    if stripped.startswith("|") and stripped.count("|") >= 2:
+        parts = stripped.strip("|").split("|")
+        return [collapse_space(p) for p in parts], True
+    if "\t" in line:
+        parts = line.rstrip("\r\n").split("\t")
+        # Leading tabs stand for the label columns of a table row: keep them as blanks.
+        return [collapse_space(p) for p in parts], True
+    return [t for t in line.split() if t], False
+
+
+def line_to_cells(line: str, lineno: int, table: int | None = None) -> Line | None:
+    """Turn one text line into a :class:`Line`; page footers and Markdown rules give None."""
+    if not line.strip() or _MD_RULE_RE.match(line) or _PAGE_FOOTER_RE.match(line):
+        return None
+    line = _MD_HEADING_RE.sub("", line)
+    parts, keep_blank = split_cells(line)
+    cells: list[TextCell] = []
+    col = 0
+    for part in parts:
+        tokens = part.split(" ") if part else [""]
+        if not keep_blank:
+            tokens = [t for t in tokens if t]
+        for tok in tokens if len(tokens) > 1 else [part]:
+            cells.append(TextCell(tok, Origin(table, lineno, col)))
+        col += 1
+    if not any(c.text for c in cells):
+        return None
+    return Line(cells, in_table=keep_blank)
+
+
+_BARE_NUMBER_RE = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
+_NOTE_LINE_RE = re.compile(r"^\s*[（(][^（）()]*[）)]\s*$")
+
+
+def join_note_lines(lines: list[str]) -> list[str]:
+    """A parenthetical on its own line right after a bare number belongs to that number's cell
+    (a two-line cell pulled out of a PDF table: ``22`` / ``（其中修订 16 件）``)."""
+    out: list[str] = []
+    for line in lines:
+        if out and _NOTE_LINE_RE.match(line) and _BARE_NUMBER_RE.match(out[-1]):
+            out[-1] = out[-1].strip() + line.strip().replace(" ", "")
+            out.append("")  # keep line numbers stable
+            continue
+        out.append(line)
+    return out
+
+
+def read_text(text: str, form: str = "text") -> Document:
+    """Read a plain-text or Markdown report."""
+    doc = Document(form=form)
+    for lineno, raw in enumerate(join_note_lines(text.splitlines())):
+        line = line_to_cells(raw, lineno)
+        if line is not None:
+            doc.lines.append(line)
+    return doc
