@@ -84,7 +84,8 @@ def parse(
             results.append(result)
             progress.advance(task)
     if not as_json:
-        console = Console()
+        out = Console()
+        console = out if out.is_terminal else Console(width=200)  # no wrapping inside a pipe
         console.print(_summary_table(results))
         for r in results:
             for w in r.warnings:

@@ -33,7 +33,8 @@ class TextCell:
 @dataclass
 class Line:
     cells: list[TextCell]
-    in_table: bool  # cells are real table cells (blank cells are meaningful)
+    in_table: bool  # split at tabs/pipes or an HTML row: blank cells between values are cells
+    grid: bool = False  # an HTML or pipe-table row: even trailing blank cells are real cells
 
 
 @dataclass

@@ -99,7 +99,7 @@ def build_grid(table: etree._Element, index: int) -> tuple[Grid, list[Line]]:
             cells.append(TextCell(text, Origin(index, r0, c0)))
         grid_rows.append(texts)
         if any(cell.text for cell in cells):
-            lines.append(Line(cells, in_table=True))
+            lines.append(Line(cells, in_table=True, grid=True))
     return Grid(index, grid_rows), lines
 
 

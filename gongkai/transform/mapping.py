@@ -91,7 +91,7 @@ def row_values(
     nxt = records[i + 1] if i + 1 < stop else None
     if rec.label and nxt is not None and not nxt.label and nxt.has_numbers:
         return take_values(nxt.values, n, labelled=False, drop_index=drop_index), i + 2
-    if rec.in_table and len(rec.values) >= n:
+    if rec.grid and len(rec.values) >= n:
         return take_values(rec.values, n, labelled=True), i + 1
     return None, i + 1
 

@@ -41,6 +41,7 @@ class Record:
     values: list[Value]
     line_index: int
     in_table: bool
+    grid: bool = False
 
     @property
     def has_numbers(self) -> bool:
@@ -63,9 +64,9 @@ def _split_number_runs(cells: list[TextCell]) -> list[TextCell]:
     return out
 
 
-def _close(label_cells: list[TextCell], values: list[Value], line_index: int, in_table: bool) -> Record:
+def _close(label_cells: list[TextCell], values: list[Value], line_index: int, line: Line) -> Record:
     raw = " ".join(c.text for c in label_cells if c.text)
-    return Record(normalize_label(raw), raw, values, line_index, in_table)
+    return Record(normalize_label(raw), raw, values, line_index, line.in_table, line.grid)
 
 
 def segment(line: Line, line_index: int) -> list[Record]:
@@ -77,7 +78,7 @@ def segment(line: Line, line_index: int) -> list[Record]:
         number = parse_number(cell.text) if cell.text else Number(0, True, "", "")
         if cell.text and number is None:
             if any(not v.blank for v in values):
-                records.append(_close(label, values, line_index, line.in_table))
+                records.append(_close(label, values, line_index, line))
                 label = []
             # Blank cells between two labels (or before the first) are empty label columns.
             values = []
@@ -87,7 +88,7 @@ def segment(line: Line, line_index: int) -> list[Record]:
             continue
         values.append(Value(cell, number))
     if label or any(not v.blank for v in values):
-        records.append(_close(label, values, line_index, line.in_table))
+        records.append(_close(label, values, line_index, line))
     return records
 
 

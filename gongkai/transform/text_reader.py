@@ -20,17 +20,17 @@ _PAGE_FOOTER_RE = re.compile(r"^\s*(?:[—\-–]+\s*\d{1,3}\s*[—\-–]+|第\s*
 _MD_HEADING_RE = re.compile(r"^#{1,6}\s+")
 
 
-def split_cells(line: str) -> tuple[list[str], bool]:
-    """Split one line of text into cells; the flag says whether blank cells are real cells."""
+def split_cells(line: str) -> tuple[list[str], str]:
+    """Split one line of text into cells; also say how: "pipe", "tab" or "space"."""
     stripped = line.strip()
     if stripped.startswith("|") and stripped.count("|") >= 2:
-        parts = stripped.strip("|").split("|")
-        return [collapse_space(p) for p in parts], True
+        parts = stripped[1:-1].split("|") if stripped.endswith("|") else stripped[1:].split("|")
+        return [collapse_space(p) for p in parts], "pipe"
     if "\t" in line:
         parts = line.rstrip("\r\n").split("\t")
         # Leading tabs stand for the label columns of a table row: keep them as blanks.
-        return [collapse_space(p) for p in parts], True
-    return [t for t in line.split() if t], False
+        return [collapse_space(p) for p in parts], "tab"
+    return [t for t in line.split() if t], "space"
 
 
 def line_to_cells(line: str, lineno: int, table: int | None = None) -> Line | None:
@@ -38,7 +38,8 @@ def line_to_cells(line: str, lineno: int, table: int | None = None) -> Line | No
     if not line.strip() or _MD_RULE_RE.match(line) or _PAGE_FOOTER_RE.match(line):
         return None
     line = _MD_HEADING_RE.sub("", line)
-    parts, keep_blank = split_cells(line)
+    parts, how = split_cells(line)
+    keep_blank = how != "space"
     cells: list[TextCell] = []
     col = 0
     for part in parts:
@@ -50,7 +51,7 @@ def line_to_cells(line: str, lineno: int, table: int | None = None) -> Line | No
         col += 1
     if not any(c.text for c in cells):
         return None
-    return Line(cells, in_table=keep_blank)
+    return Line(cells, in_table=keep_blank, grid=how == "pipe")
 
 
 _BARE_NUMBER_RE = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")

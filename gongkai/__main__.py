@@ -1,0 +1,3 @@
+from gongkai.flows.cli import app
+
+app(prog_name="gongkai")
