@@ -98,7 +98,8 @@ def build_grid(table: etree._Element, index: int) -> tuple[Grid, list[Line]]:
                 continue  # a number (or blank) spanning rows belongs to its first row only
             cells.append(TextCell(text, Origin(index, r0, c0)))
         grid_rows.append(texts)
-        if any(cell.text for cell in cells):
+        # A row of blank cells is a row of zeros (table 四 printed empty); a short one is a spacer.
+        if any(cell.text for cell in cells) or len(cells) >= 5:
             lines.append(Line(cells, in_table=True, grid=True))
     return Grid(index, grid_rows), lines
 

@@ -65,14 +65,19 @@ def lstrip_blanks(values: list[Value]) -> list[Value]:
     return values[i:]
 
 
-def take_values(values: list[Value], n: int, *, labelled: bool, drop_index: int | None = None) -> list[Value] | None:
-    """Pick the ``n`` values of a row: blank label columns and padding are dropped."""
-    vals = list(values) if labelled else lstrip_blanks(values)
-    while len(vals) > n and vals[0].blank:
-        vals.pop(0)
-    while len(vals) > n and vals[-1].blank:
-        vals.pop()
-    if drop_index is not None and len(vals) == n + 1:
+def take_values(
+    values: list[Value], n: int, *, drop_index: int | None = None, grid: bool = False
+) -> list[Value] | None:
+    """Pick the ``n`` values of a row: surplus blank cells at either end are dropped, padding
+    at the end first in an HTML grid (narrow sub-tables), empty label columns at the start
+    first in text; an extra 小计 column is dropped when ``drop_index`` names it."""
+    width = n if drop_index is None else n + 1
+    vals = list(values)
+    ends = (-1, 0) if grid else (0, -1)
+    for end in ends:
+        while len(vals) > width and vals[end].blank:
+            vals.pop(end)
+    if drop_index is not None and len(vals) == width:
         vals.pop(drop_index)
     if len(vals) < n:
         return None
@@ -80,19 +85,22 @@ def take_values(values: list[Value], n: int, *, labelled: bool, drop_index: int 
 
 
 def row_values(
-    records: list[Record], i: int, stop: int, n: int, drop_index: int | None = None
+    records: list[Record], i: int, stop: int, n: int, keywords: dict[str, tuple[str, ...]],
+    drop_index: int | None = None,
 ) -> tuple[list[Value] | None, int]:
     """The ``n`` values of the labelled record ``i``: its own, those of the label-less record
     right after it (a row wrapped onto the next line), or its blank cells (a row printed
-    empty). Returns the values (None when there are not enough) and the next index to read."""
+    empty, when the blanks directly follow a cell naming the row). Returns the values (None
+    when there are not enough) and the next index to read."""
     rec = records[i]
     if rec.has_numbers:
-        return take_values(rec.values, n, labelled=bool(rec.label), drop_index=drop_index), i + 1
+        return take_values(rec.values, n, drop_index=drop_index, grid=rec.grid), i + 1
     nxt = records[i + 1] if i + 1 < stop else None
     if rec.label and nxt is not None and not nxt.label and nxt.has_numbers:
-        return take_values(nxt.values, n, labelled=False, drop_index=drop_index), i + 2
-    if rec.grid and len(rec.values) >= n:
-        return take_values(rec.values, n, labelled=True), i + 1
+        return take_values(nxt.values, n, drop_index=drop_index, grid=nxt.grid), i + 2
+    own_row = match_last(rec.last_label, keywords)
+    if rec.in_table and own_row is not None and own_row == match_last(rec.label, keywords) and len(rec.values) >= n:
+        return take_values(rec.values, n, drop_index=drop_index, grid=rec.grid), i + 1
     return None, i + 1
 
 
@@ -124,7 +132,7 @@ def locate_sections(records: list[Record]) -> Sections:
         code = match_last(records[i].label, T3_ROW_KEYWORDS)
         if code not in ("new_received", "carried_over"):
             return False
-        return row_values(records, i, len(records), len(T3_COLUMNS))[0] is not None
+        return row_values(records, i, len(records), len(T3_COLUMNS), T3_ROW_KEYWORDS)[0] is not None
 
     t3 = _first(records, lambda r: any(w in r.label for w in _T3_HEADER_WORDS))
     first_row = next((i for i in range(len(records)) if is_t3_row(i)), None)
@@ -201,7 +209,7 @@ def map_t2(records: list[Record], sections: Sections, layout: str, out: TableRes
         order = [c for c in header if c in valid]
         if sorted(order) != sorted(valid):
             order = list(valid)
-        vals, nxt = row_values(records, i, stop, len(order))
+        vals, nxt = row_values(records, i, stop, len(order), T2_ROW_KEYWORDS)
         if vals is None and orphans and len(rec.values) == len(order) - 1:
             vals = _with_orphan(rec.values, order, orphans, out.warnings, row)
         if vals is None:
@@ -229,7 +237,11 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
         out.warnings.append("table 三 not found (no 本年新收/上年结转 rows)")
         return sections.t2 or 0
     expected = T3_ROWS[layout]
-    header = "".join(r.label for r in records[sections.t3:sections.t3 + 6] if not r.has_numbers)
+    header = ""
+    for r in records[sections.t3:sections.t3 + 8]:  # header rows, up to the first row of numbers
+        header += r.label
+        if r.has_numbers:
+            break
     drop = 6 if "小计" in header else None
     done: set[str] = set()
     nxt = 0
@@ -247,7 +259,7 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
         if code is None and not rec.has_numbers:
             i += 1
             continue
-        vals, after = row_values(records, i, sections.end, len(T3_COLUMNS), drop_index=drop)
+        vals, after = row_values(records, i, sections.end, len(T3_COLUMNS), T3_ROW_KEYWORDS, drop_index=drop)
         i = after
         if vals is None:
             if code and rec.has_numbers:
@@ -281,20 +293,20 @@ def map_t4(records: list[Record], start: int, end: int, out: TableResult) -> Non
     stream: list[Value] = []
     by_row: dict[str, list[Value]] = {}
     for rec in records[begin:end]:
-        if not rec.has_numbers:
+        if not rec.has_numbers and not (rec.grid and len(rec.values) >= len(T4_COLUMNS)):
             continue
-        vals = take_values(rec.values, need, labelled=bool(rec.label))
+        vals = take_values(rec.values, need, grid=rec.grid)
         if vals is not None and not stream and not by_row:
             stream = vals
             break
         row = match_last(rec.label, T4_ROW_KEYWORDS)
-        five = take_values(rec.values, len(T4_COLUMNS), labelled=bool(rec.label))
+        five = take_values(rec.values, len(T4_COLUMNS), grid=rec.grid)
         if row and five is not None and row not in by_row and len(find_all(rec.label, T4_ROW_KEYWORDS)) == 1:
             by_row[row] = five
             if len(by_row) == len(T4_ROWS):
                 break
             continue
-        stream.extend(rec.values if rec.label else lstrip_blanks(rec.values))
+        stream.extend(rec.values if rec.label or rec.grid else lstrip_blanks(rec.values))
         if len(stream) >= need:
             break
     if by_row:

@@ -42,6 +42,7 @@ class Record:
     line_index: int
     in_table: bool
     grid: bool = False
+    last_label: str = ""  # the last label cell alone, normalised
 
     @property
     def has_numbers(self) -> bool:
@@ -66,7 +67,8 @@ def _split_number_runs(cells: list[TextCell]) -> list[TextCell]:
 
 def _close(label_cells: list[TextCell], values: list[Value], line_index: int, line: Line) -> Record:
     raw = " ".join(c.text for c in label_cells if c.text)
-    return Record(normalize_label(raw), raw, values, line_index, line.in_table, line.grid)
+    last = normalize_label(label_cells[-1].text) if label_cells else ""
+    return Record(normalize_label(raw), raw, values, line_index, line.in_table, line.grid, last)
 
 
 def segment(line: Line, line_index: int) -> list[Record]:
@@ -87,7 +89,7 @@ def segment(line: Line, line_index: int) -> list[Record]:
         if not cell.text and not line.in_table:
             continue
         values.append(Value(cell, number))
-    if label or any(not v.blank for v in values):
+    if label or any(not v.blank for v in values) or (line.grid and values):
         records.append(_close(label, values, line_index, line))
     return records
 

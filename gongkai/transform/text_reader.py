@@ -49,8 +49,8 @@ def line_to_cells(line: str, lineno: int, table: int | None = None) -> Line | No
         for tok in tokens if len(tokens) > 1 else [part]:
             cells.append(TextCell(tok, Origin(table, lineno, col)))
         col += 1
-    if not any(c.text for c in cells):
-        return None
+    if not any(c.text for c in cells) and not (how == "pipe" and len(cells) >= 5):
+        return None  # a row of blank pipe cells is a row of zeros; other blank lines are nothing
     return Line(cells, in_table=keep_blank, grid=how == "pipe")
 
 

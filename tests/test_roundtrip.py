@@ -1,0 +1,55 @@
+"""Round trips: generated reports of both layouts, in many renderings, parse back exactly."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gongkai.transform.parse import parse_report
+from tests.reportgen import Generated, Options, generate
+
+OPTIONS = st.builds(
+    Options,
+    form=st.sampled_from(["html", "html", "html", "tab", "space", "pipe"]),
+    blank_style=st.sampled_from(["0", "", "/", "—", "无", "mixed"]),
+    split_t3=st.booleans(), header_apart=st.booleans(), word_spans=st.booleans(), subtotal=st.booleans(),
+    gbk=st.booleans(), meta_charset=st.booleans(), drop_ordinals=st.booleans(), halfwidth=st.booleans(),
+    br_in_labels=st.booleans(), yuan_amounts=st.booleans(), shuffle_2019_cols=st.booleans(),
+    narrative=st.booleans(), year_first_title=st.booleans(),
+)
+
+
+def assert_round_trip(gen: Generated) -> None:
+    result = parse_report(gen.data, gen.source)
+    assert result.status == "ok", result.warnings
+    assert result.layout == gen.layout
+    assert result.year == gen.year and result.agency == gen.agency
+    got = {(c.table, c.row, c.col): c for c in result.cells}
+    assert set(got) == set(gen.values), sorted(set(got) ^ set(gen.values))[:6]
+    wrong = [(k, got[k].value, v) for k, v in gen.values.items() if not math.isclose(got[k].value, v, abs_tol=1e-9)]
+    assert not wrong, wrong[:6]
+    empties = {k for k, c in got.items() if c.empty}
+    assert empties == gen.empty
+    # generated tables are consistent: every applicable rule passes
+    assert not result.failing_rules(), result.failing_rules()[:3]
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), opts=OPTIONS)
+def test_generated_reports_round_trip(seed, opts):
+    assert_round_trip(generate(seed, opts))
+
+
+def test_each_form_and_layout():
+    for layout in ("2019", "2021"):
+        for form in ("html", "tab", "space", "pipe"):
+            assert_round_trip(generate(7, Options(form=form), layout=layout))
+
+
+def test_hardest_html_variant():
+    opts = Options(blank_style="mixed", split_t3=True, header_apart=True, word_spans=True, subtotal=True,
+                   gbk=True, meta_charset=False, drop_ordinals=True, br_in_labels=True, halfwidth=True)
+    for seed in range(20):
+        assert_round_trip(generate(seed, opts))
