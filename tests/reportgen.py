@@ -106,7 +106,7 @@ class Generated:
 def random_values(rng: random.Random, layout: str) -> dict[Key, float]:
     vals: dict[Key, float] = {}
     spec = T2_2021 if layout == "2021" else T2_2019
-    small = lambda: rng.choice([0, 0, 0, rng.randint(0, 9), rng.randint(0, 300)])  # noqa: E731
+    small = lambda: rng.choice([0, 0, 0, rng.randint(0, 9), rng.randint(0, 300)])
     for _, _, cols, rows in spec:
         for _, row in rows:
             for col in cols:

@@ -15,7 +15,7 @@ GONGKAI = [str(Path(sys.executable).parent / "gongkai")] if shutil.which(
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*GONGKAI, *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([*GONGKAI, *args], check=False, capture_output=True, text=True, timeout=120)
 
 
 def test_json_lines_one_per_file(tmp_path):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 
-import lxml.html
 from lxml import etree
 
 from gongkai.transform.document import Document, Grid, Line, Origin, TextCell
@@ -24,13 +23,15 @@ from gongkai.transform.errors import ParseFailure
 from gongkai.transform.numbers import collapse_space, parse_number
 from gongkai.transform.text_reader import line_to_cells
 
-_BLOCK_TAGS = frozenset(
-    "p div br li ul ol h1 h2 h3 h4 h5 h6 tr section article header footer dd dt dl blockquote pre "
-    "center form caption hr".split()
+_BLOCK_TAGS = (
+    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "table", "section", "article", "header", "footer", "dd", "dt", "dl", "blockquote", "pre", "center", "form", "caption", "hr",
 )
-_SKIP_TAGS = frozenset("script style noscript template iframe select option button svg object".split())
+_SKIP_TAGS = ("script", "style", "noscript", "template", "iframe", "select", "option", "button", "svg", "object")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _MAX_SPAN = 100
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, huge_tree=True)
+_STAT_RE = re.compile(r"申请|复议|第二十条|信息内容|规范性文件|行政许可")
+_MARK = "\ue000"  # a private-use character as the table placeholder
 
 
 def _span(el: etree._Element, name: str) -> int:
@@ -104,61 +105,17 @@ def build_grid(table: etree._Element, index: int) -> tuple[Grid, list[Line]]:
     return Grid(index, grid_rows), lines
 
 
-class _Walker:
-    """Walks the tree in reading order, emitting text lines and table lines."""
-
-    def __init__(self, doc: Document) -> None:
-        self.doc = doc
-        self.buf: list[str] = []
-        self.lineno = 0
-
-    def flush(self) -> None:
-        text = "".join(self.buf)
-        self.buf = []
-        for raw in text.split("\n"):
-            line = line_to_cells(raw, self.lineno)
-            self.lineno += 1
-            if line is not None:
-                self.doc.lines.append(line)
-
-    def walk(self, el: etree._Element) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in _SKIP_TAGS or not isinstance(el.tag, str):
-            if el.tail:
-                self.buf.append(el.tail)
-            return
-        if tag == "table" and not el.xpath(".//table"):
-            self.flush()
-            grid, lines = build_grid(el, len(self.doc.grids))
-            self.doc.grids.append(grid)
-            self.doc.lines.extend(lines)
-        else:
-            block = tag in _BLOCK_TAGS or tag in ("td", "th", "table")
-            if block:
-                self.buf.append("\n")
-            if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-                heading = _cell_text(el)
-                if heading:
-                    self.doc.headings.append(heading)
-            if el.text:
-                self.buf.append(el.text)
-            for child in el:
-                self.walk(child)
-            if block:
-                self.buf.append("\n")
-        if el.tail:
-            self.buf.append(el.tail)
-
-
 def read_html(text: str) -> Document:
     """Read an HTML page or fragment."""
     text = _XML_DECL_RE.sub("", text)
     if not text.strip():
         raise ParseFailure("empty document")
     try:
-        root = lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError) as exc:
+        root = etree.fromstring(text, _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ParseFailure(f"unparseable HTML: {exc}") from exc
+    if root is None:
+        raise ParseFailure("empty document")
     doc = Document(form="html")
     for meta in root.iter("meta"):
         name = meta.get("name") or meta.get("property")
@@ -168,10 +125,88 @@ def read_html(text: str) -> Document:
     title = root.find(".//title")
     if title is not None and title.text:
         doc.meta["html_title"] = collapse_space(title.text)
-    for br in root.iter("br"):
-        br.tail = "\n" + (br.tail or "")
     body = root.find("body")
-    walker = _Walker(doc)
-    walker.walk(body if body is not None else root)
-    walker.flush()
+    read_body(body if body is not None else root, doc)
     return doc
+
+
+def _drop(el: etree._Element) -> None:
+    """Remove an element (and its content) but keep the text that follows it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _common_ancestor(elements: list[etree._Element]) -> etree._Element:
+    paths = [[el, *el.iterancestors()][::-1] for el in elements]
+    common = paths[0][0]
+    for level in zip(*paths):
+        if all(x is level[0] for x in level):
+            common = level[0]
+        else:
+            break
+    return common
+
+
+def content_root(body: etree._Element, tables: list[etree._Element]) -> etree._Element:
+    """The smallest element holding every statistical table: navigation, footers and the
+    rest of the portal's page around the report are left out. Without such tables (a
+    report flattened into paragraphs), the whole body."""
+    stat = [t for t in tables if _STAT_RE.search(etree.tostring(t, method="text", encoding="unicode"))]
+    if not stat:
+        return body
+    root = _common_ancestor(stat)
+    # Tables are never the content itself: the text before and after them belongs to it.
+    while root.tag in ("table", "tbody", "tr", "td", "th") and root.getparent() is not None:
+        root = root.getparent()
+    return root
+
+
+def read_body(body: etree._Element, doc: Document) -> None:
+    """Fill ``doc`` with the lines of ``body`` in reading order.
+
+    Data tables (tables without nested tables) become grids and are replaced by a marker;
+    block elements get line breaks; then lxml serialises the rest as text in one pass.
+    """
+    for el in list(body.iter(*_SKIP_TAGS)):
+        _drop(el)
+    for el in body.iter("h1", "h2", "h3", "h4", "h5", "h6"):
+        heading = _cell_text(el)
+        if heading:
+            doc.headings.append(heading)
+    for br in body.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    data_tables = [t for t in body.iter("table") if t.find(".//table") is None]
+    content = content_root(body, data_tables)
+    table_lines: list[list[Line]] = []
+    for table in data_tables:
+        parent = table.getparent()
+        if parent is None or not (content is body or content in table.iterancestors()):
+            continue
+        grid, lines = build_grid(table, len(doc.grids))
+        doc.grids.append(grid)
+        marker = etree.Element("div")
+        marker.text = f"\n{_MARK}{len(table_lines)}{_MARK}\n"
+        marker.tail = table.tail
+        table_lines.append(lines)
+        parent.replace(table, marker)
+    for el in content.iter(*_BLOCK_TAGS):
+        el.text = "\n" + (el.text or "")
+        el.tail = "\n" + (el.tail or "")
+    text = etree.tostring(content, method="text", encoding="unicode", with_tail=False)
+    for lineno, raw in enumerate(text.split("\n")):
+        if not raw or raw.isspace():
+            continue
+        if raw.startswith(_MARK) and raw.endswith(_MARK):
+            doc.lines.extend(table_lines[int(raw.strip(_MARK))])
+            continue
+        line = line_to_cells(raw, lineno)
+        if line is not None:
+            doc.lines.append(line)

@@ -95,8 +95,22 @@ LAYOUT_MARKERS: dict[str, tuple[str, ...]] = {
 }
 
 
+_CACHE: dict[tuple[int, str], str | None] = {}
+
+
 def match_last(label: str, keywords: dict[str, tuple[str, ...]]) -> str | None:
     """The code whose keyword ends last in ``label`` (longer keyword on ties), or None."""
+    key = (id(keywords), label)
+    if key in _CACHE:
+        return _CACHE[key]
+    code = _match_last(label, keywords)
+    if len(_CACHE) > 50_000:
+        _CACHE.clear()
+    _CACHE[key] = code
+    return code
+
+
+def _match_last(label: str, keywords: dict[str, tuple[str, ...]]) -> str | None:
     best: tuple[int, int] | None = None
     best_code: str | None = None
     for code, words in keywords.items():

@@ -144,7 +144,7 @@ def locate_sections(records: list[Record]) -> Sections:
             return False
         return any(match_last(x.label, T2_ROW_KEYWORDS) and x.has_numbers for x in records[i:i + 12])
 
-    t2 = next((i for i in range(0, len(records) if t3 is None else t3) if is_t2_start(i)), None)
+    t2 = next((i for i in range(len(records) if t3 is None else t3) if is_t2_start(i)), None)
     end = _first(records, lambda r: any(w in r.label for w in _END_WORDS) and len(r.label) < 40, t3 or 0)
     return Sections(t2=t2, t3=t3, end=len(records) if end is None else end)
 
@@ -257,9 +257,13 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
         if code == "results_total" and len(done) < 3:
             code = None  # the 总计 of the column header
         if code is None and not rec.has_numbers:
-            i += 1
-            continue
-        vals, after = row_values(records, i, sections.end, len(T3_COLUMNS), T3_ROW_KEYWORDS, drop_index=drop)
+            if done and rec.in_table and len(rec.values) >= len(T3_COLUMNS):
+                vals, after = take_values(rec.values, len(T3_COLUMNS), drop_index=drop, grid=rec.grid), i + 1
+            else:
+                i += 1
+                continue
+        else:
+            vals, after = row_values(records, i, sections.end, len(T3_COLUMNS), T3_ROW_KEYWORDS, drop_index=drop)
         i = after
         if vals is None:
             if code and rec.has_numbers:

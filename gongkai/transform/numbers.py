@@ -28,8 +28,9 @@ _NUMBER_RE = re.compile(
     r"^(?P<sign>[+\-−]|增加?|减少?)?\s*(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*"
     r"(?P<unit>" + "|".join(UNITS) + r")?\s*(?P<note>\([^()]*\))?$"
 )
-_SPACE_RE = re.compile(r"\s+")
 _DIGIT_GAP_RE = re.compile(r"\d \d")
+_MAX_NUMBER_LEN = 60
+_CJK_STARTS = frozenset("无空增减")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Number:
 
 def collapse_space(text: str) -> str:
     """Every run of whitespace (incl. U+3000 and nbsp) → one space, trimmed: the printed form."""
-    return _SPACE_RE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def normalize_text(text: str) -> str:
@@ -55,6 +56,13 @@ def normalize_text(text: str) -> str:
 
 def parse_number(text: str) -> Number | None:
     """Parse one cell's text as a number, or return None when it is not numeric."""
+    if text.isdigit() and text.isascii():  # the common case, fast
+        return Number(int(text), False, "", text)
+    if len(text) > _MAX_NUMBER_LEN:
+        return None  # a paragraph, not a cell
+    first = text.lstrip()[:1]
+    if first and "\u4e00" <= first <= "\u9fff" and first not in _CJK_STARTS:
+        return None  # a label
     raw = collapse_space(text)
     norm = normalize_text(raw)
     if _DIGIT_GAP_RE.search(norm):

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from gongkai.transform.document import Line, TextCell
 from gongkai.transform.numbers import Number, parse_number
 
-
 _NUMBER_RUN_RE = re.compile(r"^[0-9０-９.,]+(?: [0-9０-９.,]+)+$")
 
 

@@ -41,14 +41,12 @@ def line_to_cells(line: str, lineno: int, table: int | None = None) -> Line | No
     parts, how = split_cells(line)
     keep_blank = how != "space"
     cells: list[TextCell] = []
-    col = 0
-    for part in parts:
+    for col, part in enumerate(parts):
         tokens = part.split(" ") if part else [""]
         if not keep_blank:
             tokens = [t for t in tokens if t]
         for tok in tokens if len(tokens) > 1 else [part]:
             cells.append(TextCell(tok, Origin(table, lineno, col)))
-        col += 1
     if not any(c.text for c in cells) and not (how == "pipe" and len(cells) >= 5):
         return None  # a row of blank pipe cells is a row of zeros; other blank lines are nothing
     return Line(cells, in_table=keep_blank, grid=how == "pipe")

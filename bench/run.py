@@ -1,0 +1,100 @@
+"""Benchmarks (``make bench``): ratios against a baseline measured in the same run.
+
+Parse: for the HTML pages of the dev corpus and a set of generated pages, the median time per
+report of gongkai's full parse (grid + mapping + validation) and of ``pandas.read_html`` alone
+on the same bytes, and their ratio (target ≤ 1.0), plus peak memory (target < 300 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import resource
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gongkai.transform.parse import parse_report
+from tests.reportgen import Options, generate
+
+
+def best_of(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def html_inputs(n_generated: int) -> list[tuple[str, bytes]]:
+    inputs = [(p.name, p.read_bytes()) for p in sorted((ROOT / "tests/fixtures/real").glob("*.html"))]
+    variants = [
+        Options(), Options(word_spans=True), Options(split_t3=True, header_apart=True),
+        Options(blank_style="mixed", subtotal=True), Options(gbk=True, meta_charset=True, br_in_labels=True),
+    ]
+    for i in range(n_generated):
+        gen = generate(1000 + i, variants[i % len(variants)])
+        inputs.append((f"generated-{i}", gen.data))
+    return inputs
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_parse(n_generated: int, repeat: int) -> None:
+    inputs = html_inputs(n_generated)
+    ours = {}
+    for name, data in inputs:
+        result = parse_report(data, name + ".html")
+        assert result.status in ("ok", "failed", "partial")
+        ours[name] = best_of(lambda d=data, n=name: parse_report(d, n + ".html"), repeat)
+    gc.collect()
+    rss_ours = peak_rss_mb()
+    import pandas as pd  # imported after measuring our own peak memory
+
+    theirs = {}
+    for name, data in inputs:
+        def read(d: bytes = data) -> object:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    return pd.read_html(io.BytesIO(d), flavor="lxml")
+            except ValueError:  # "No tables found"
+                return None
+        theirs[name] = best_of(read, repeat)
+
+    def report(label: str, names: list[str]) -> None:
+        a = statistics.median(ours[n] for n in names) * 1000
+        b = statistics.median(theirs[n] for n in names) * 1000
+        print(f"{label:<28} {len(names):>5} {a:>12.2f} {b:>16.2f} {a / b:>8.2f}")
+
+    print("\n== parse: gongkai full parse vs pandas.read_html (median ms per report, best of "
+          f"{repeat}) ==")
+    print(f"{'set':<28} {'n':>5} {'gongkai ms':>12} {'read_html ms':>16} {'ratio':>8}")
+    real = [n for n, _ in inputs if not n.startswith("generated")]
+    gen = [n for n, _ in inputs if n.startswith("generated")]
+    report("dev corpus HTML pages", real)
+    report("generated HTML pages", gen)
+    report("all", real + gen)
+    print(f"peak memory of the gongkai parse runs: {rss_ours:.0f} MB (target < 300 MB)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--generated", type=int, default=100, help="generated HTML pages (default 100)")
+    ap.add_argument("--repeat", type=int, default=5, help="timing repeats per report (best is kept)")
+    args = ap.parse_args()
+    bench_parse(args.generated, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
