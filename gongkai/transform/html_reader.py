@@ -20,6 +20,7 @@ from lxml import etree
 
 from gongkai.transform.document import Document, Grid, Line, Origin, TextCell
 from gongkai.transform.errors import ParseFailure
+from gongkai.transform.glued import unglue_lines
 from gongkai.transform.numbers import collapse_space, parse_number
 from gongkai.transform.text_reader import line_to_cells
 
@@ -105,7 +106,7 @@ def build_grid(table: etree._Element, index: int) -> tuple[Grid, list[Line]]:
     return Grid(index, grid_rows), lines
 
 
-def read_html(text: str) -> Document:
+def read_html(text: str, *, unglue: bool = False) -> Document:
     """Read an HTML page or fragment."""
     text = _XML_DECL_RE.sub("", text)
     if not text.strip():
@@ -126,7 +127,7 @@ def read_html(text: str) -> Document:
     if title is not None and title.text:
         doc.meta["html_title"] = collapse_space(title.text)
     body = root.find("body")
-    read_body(body if body is not None else root, doc)
+    read_body(body if body is not None else root, doc, unglue=unglue)
     return doc
 
 
@@ -169,7 +170,7 @@ def content_root(body: etree._Element, tables: list[etree._Element]) -> etree._E
     return root
 
 
-def read_body(body: etree._Element, doc: Document) -> None:
+def read_body(body: etree._Element, doc: Document, *, unglue: bool = False) -> None:
     """Fill ``doc`` with the lines of ``body`` in reading order.
 
     Data tables (tables without nested tables) become grids and are replaced by a marker;
@@ -201,7 +202,10 @@ def read_body(body: etree._Element, doc: Document) -> None:
         el.text = "\n" + (el.text or "")
         el.tail = "\n" + (el.tail or "")
     text = etree.tostring(content, method="text", encoding="unicode", with_tail=False)
-    for lineno, raw in enumerate(text.split("\n")):
+    raw_lines = text.split("\n")
+    if unglue:
+        raw_lines = unglue_lines(raw_lines)
+    for lineno, raw in enumerate(raw_lines):
         if not raw or raw.isspace():
             continue
         if raw.startswith(_MARK) and raw.endswith(_MARK):

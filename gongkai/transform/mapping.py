@@ -14,16 +14,19 @@ and data rows in another, or a table flattened into text all give the same recor
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gongkai.transform.codebook import (
     AMOUNT_COLUMNS,
     T2_COLUMNS,
     T3_COLUMNS,
+    T3_RESULT_ROWS,
     T3_ROWS,
     T4_COLUMNS,
     T4_ROWS,
 )
+from gongkai.transform.glued import MAX_BLANKS, digit_groups, solve_row, solve_t3, solve_t4
 from gongkai.transform.labels import (
     LAYOUT_MARKERS,
     T2_COL_KEYWORDS,
@@ -33,13 +36,15 @@ from gongkai.transform.labels import (
     find_all,
     match_last,
 )
+from gongkai.transform.document import TextCell
 from gongkai.transform.models import CellValue
-from gongkai.transform.numbers import to_10k_yuan
+from gongkai.transform.numbers import Number, to_10k_yuan
 from gongkai.transform.records import Record, Value
 
 _T2_ANCHORS = ("第二十条", "主动公开政府信息情况")
 _T3_HEADER_WORDS = ("勾稽关系", "申请人情况")
 _END_WORDS = ("存在的主要问题", "主要问题及改进")
+_TABLE_ZH = {"t2": "二", "t3": "三", "t4": "四"}
 _YUAN_UNIT_RE = re.compile(r"单位[:：]?元|\(元\)|（元）")
 
 
@@ -56,6 +61,9 @@ class TableResult:
     cells: list[CellValue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     found: set[str] = field(default_factory=set)  # tables with at least one row
+    uncertain: list[str] = field(default_factory=list)
+    split_runs: bool = False  # cells ran together (a glued text): split digit runs by the rules
+    stated: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
 
 def lstrip_blanks(values: list[Value]) -> list[Value]:
@@ -87,21 +95,48 @@ def take_values(
 def row_values(
     records: list[Record], i: int, stop: int, n: int, keywords: dict[str, tuple[str, ...]],
     drop_index: int | None = None,
-) -> tuple[list[Value] | None, int]:
+) -> tuple[list[Value] | None, int, list[Value]]:
     """The ``n`` values of the labelled record ``i``: its own, those of the label-less record
     right after it (a row wrapped onto the next line), or its blank cells (a row printed
     empty, when the blanks directly follow a cell naming the row). Returns the values (None
-    when there are not enough) and the next index to read."""
+    when there are not enough), the next index to read, and the cells looked at."""
     rec = records[i]
     if rec.has_numbers:
-        return take_values(rec.values, n, drop_index=drop_index, grid=rec.grid), i + 1
+        return take_values(rec.values, n, drop_index=drop_index, grid=rec.grid), i + 1, rec.values
     nxt = records[i + 1] if i + 1 < stop else None
     if rec.label and nxt is not None and not nxt.label and nxt.has_numbers:
-        return take_values(nxt.values, n, drop_index=drop_index, grid=nxt.grid), i + 2
+        return take_values(nxt.values, n, drop_index=drop_index, grid=nxt.grid), i + 2, nxt.values
     own_row = match_last(rec.last_label, keywords)
     if rec.in_table and own_row is not None and own_row == match_last(rec.label, keywords) and len(rec.values) >= n:
-        return take_values(rec.values, n, drop_index=drop_index, grid=rec.grid), i + 1
-    return None, i + 1
+        return take_values(rec.values, n, drop_index=drop_index, grid=rec.grid), i + 1, rec.values
+    return None, i + 1, []
+
+
+def runs_of(values: list[Value], cells: int) -> list[str] | None:
+    """The digit runs of a row whose cells ran together, if there are digits enough for
+    ``cells`` cells (a few may have been printed blank)."""
+    groups = digit_groups([v.cell.text for v in values])
+    if not groups or sum(len(g.replace(".", "")) for g in groups) < cells - MAX_BLANKS:
+        return None
+    return groups
+
+
+def _glued_cells(table: str, row: str, cols: Sequence[str], src: list[Value], solved: list[int | float | None],
+                 out: TableResult, header_unit: str = "") -> None:
+    run = " ".join(v.cell.text for v in src if v.cell.text)
+    origin = src[0].cell.origin if src else None
+    unknown = []
+    for col, value in zip(cols, solved):
+        if value is None:
+            unknown.append(col)
+            out.uncertain.append(f"{table}.{row}.{col}")
+            continue
+        if col in AMOUNT_COLUMNS and header_unit == "元":
+            value = round(float(value) / 10000, 6)
+        out.cells.append(CellValue(table, row, col, value, str(value), False, origin, run))
+    if unknown:
+        out.warnings.append(f"table {_TABLE_ZH[table]}: row {row}: the digits {run!r} split in several ways that "
+                            f"satisfy the rules equally; left out: {', '.join(unknown)}")
 
 
 def _cell(table: str, row: str, col: str, v: Value, header_unit: str = "") -> CellValue:
@@ -125,14 +160,15 @@ class Sections:
     end: int
 
 
-def locate_sections(records: list[Record]) -> Sections:
+def locate_sections(records: list[Record], *, split_runs: bool = False) -> Sections:
     """Find where tables 二 and 三 start, and where the statistical part ends."""
 
     def is_t3_row(i: int) -> bool:
         code = match_last(records[i].label, T3_ROW_KEYWORDS)
         if code not in ("new_received", "carried_over"):
             return False
-        return row_values(records, i, len(records), len(T3_COLUMNS), T3_ROW_KEYWORDS)[0] is not None
+        vals, _, src = row_values(records, i, len(records), len(T3_COLUMNS), T3_ROW_KEYWORDS)
+        return vals is not None or (split_runs and runs_of(src, len(T3_COLUMNS)) is not None)
 
     t3 = _first(records, lambda r: any(w in r.label for w in _T3_HEADER_WORDS))
     first_row = next((i for i in range(len(records)) if is_t3_row(i)), None)
@@ -142,7 +178,8 @@ def locate_sections(records: list[Record]) -> Sections:
         r = records[i]
         if not (any(w in r.label for w in _T2_ANCHORS) or find_all(r.label, T2_COL_KEYWORDS)):
             return False
-        return any(match_last(x.label, T2_ROW_KEYWORDS) and x.has_numbers for x in records[i:i + 12])
+        return any(match_last(x.label, T2_ROW_KEYWORDS) and (x.has_numbers or (x.grid and x.values))
+                   for x in records[i:i + 12])
 
     t2 = next((i for i in range(len(records) if t3 is None else t3) if is_t2_start(i)), None)
     end = _first(records, lambda r: any(w in r.label for w in _END_WORDS) and len(r.label) < 40, t3 or 0)
@@ -191,7 +228,9 @@ def map_t2(records: list[Record], sections: Sections, layout: str, out: TableRes
     i = sections.t2
     while i < stop:
         rec = records[i]
-        cols = find_all(rec.label, T2_COL_KEYWORDS)
+        # the header of a sub-table starts at 第二十条…/信息内容 (a flattened label may carry text before it)
+        head = rec.label[max(rec.label.rfind("信息内容"), rec.label.rfind("第二十条"), 0):]
+        cols = find_all(head, T2_COL_KEYWORDS)
         if cols:
             header = cols
             unit = "元" if _YUAN_UNIT_RE.search(rec.label) else ""
@@ -209,9 +248,19 @@ def map_t2(records: list[Record], sections: Sections, layout: str, out: TableRes
         order = [c for c in header if c in valid]
         if sorted(order) != sorted(valid):
             order = list(valid)
-        vals, nxt = row_values(records, i, stop, len(order), T2_ROW_KEYWORDS)
+        vals, nxt, src = row_values(records, i, stop, len(order), T2_ROW_KEYWORDS)
         if vals is None and orphans and len(rec.values) == len(order) - 1:
             vals = _with_orphan(rec.values, order, orphans, out.warnings, row)
+        runs = runs_of(src, len(order)) if out.split_runs and vals is None and row not in done else None
+        if runs is not None:
+            decimal = frozenset(k for k, c in enumerate(order) if c in AMOUNT_COLUMNS)
+            unit = "元" if any(v.cell.text.endswith("元") and not v.cell.text.endswith("万元") for v in src) else unit
+            hints = {k: out.stated[("t2", row, c)] for k, c in enumerate(order) if ("t2", row, c) in out.stated}
+            solved = solve_row(runs, len(order), decimal, hints).values["row"]
+            _glued_cells("t2", row, order, src, solved, out, unit)
+            done.add(row)
+            i = nxt
+            continue
         if vals is None:
             if rec.has_numbers:
                 got = [v.cell.text for v in rec.values]
@@ -244,6 +293,8 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
             break
     drop = 6 if "小计" in header else None
     done: set[str] = set()
+    fixed: dict[str, list[Value]] = {}
+    glued: dict[str, tuple[list[str], list[Value]]] = {}
     nxt = 0
     last = sections.t3
     i = sections.t3
@@ -256,6 +307,7 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
             code = None  # e.g. a 2019-style （六）其他处理 heading above 2021 sub-rows
         if code == "results_total" and len(done) < 3:
             code = None  # the 总计 of the column header
+        src: list[Value] = []
         if code is None and not rec.has_numbers:
             if done and rec.in_table and len(rec.values) >= len(T3_COLUMNS):
                 vals, after = take_values(rec.values, len(T3_COLUMNS), drop_index=drop, grid=rec.grid), i + 1
@@ -263,9 +315,12 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
                 i += 1
                 continue
         else:
-            vals, after = row_values(records, i, sections.end, len(T3_COLUMNS), T3_ROW_KEYWORDS, drop_index=drop)
+            vals, after, src = row_values(records, i, sections.end, len(T3_COLUMNS), T3_ROW_KEYWORDS, drop_index=drop)
         i = after
-        if vals is None:
+        runs = runs_of(src, len(T3_COLUMNS)) if out.split_runs and vals is None else None
+        if out.split_runs and vals is None and not src and code and code not in done and _next_is_row(records, i):
+            vals = [Value(TextCell("", rec.origin), Number(0, True, "", ""))] * len(T3_COLUMNS)  # printed blank
+        if vals is None and runs is None:
             if code and rec.has_numbers:
                 got = [v.cell.text for v in rec.values]
                 out.warnings.append(f"table 三: row {code} has {len(got)} values {got} for 7 columns")
@@ -277,15 +332,44 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
         done.add(code)
         nxt = expected.index(code) + 1
         last = i
-        out.cells.extend(_cell("t3", code, col, v) for col, v in zip(T3_COLUMNS, vals))
+        if vals is not None:
+            fixed[code] = vals
+        elif runs is not None:
+            glued[code] = (runs, src)
         if code == "carried_forward":
             break
+    solved = _solve_glued_t3(fixed, glued, layout, out)
+    for code in expected:
+        if code in fixed:
+            out.cells.extend(_cell("t3", code, col, v) for col, v in zip(T3_COLUMNS, fixed[code]))
+        elif code in glued:
+            _glued_cells("t3", code, T3_COLUMNS, glued[code][1], solved[code], out)
     if done:
         out.found.add("t3")
     missing = [r for r in expected if r not in done]
     if missing:
         out.warnings.append(f"table 三: rows not found: {', '.join(missing)}")
     return last
+
+
+def _next_is_row(records: list[Record], i: int) -> bool:
+    """Whether the record at ``i`` is a labelled row of table 三 (so the one before it printed nothing)."""
+    return i < len(records) and match_last(records[i].label, T3_ROW_KEYWORDS) is not None
+
+
+def _solve_glued_t3(
+    fixed: dict[str, list[Value]], glued: dict[str, tuple[list[str], list[Value]]], layout: str, out: TableResult
+) -> dict[str, list[int | float | None]]:
+    if not glued:
+        return {}
+    known = {code: tuple(v.number.value for v in vals) for code, vals in fixed.items()}
+    sol = solve_t3(known, {c: runs for c, (runs, _) in glued.items()}, T3_RESULT_ROWS[layout])
+    out.warnings.append(
+        f"table 三: {len(glued)} row(s) printed without separators were split to satisfy the table's rules"
+        + (f" (best split still breaks {sol.violations} rule(s))" if sol.violations else "")
+        + (f"; {sol.note}" if sol.note else "")
+    )
+    return sol.values
 
 
 def map_t4(records: list[Record], start: int, end: int, out: TableResult) -> None:
@@ -322,6 +406,14 @@ def map_t4(records: list[Record], start: int, end: int, out: TableResult) -> Non
             out.warnings.append(f"table 四: rows not found: {', '.join(missing)}")
         return
     if len(stream) < need:
+        runs = runs_of(stream, need) if out.split_runs else None
+        if runs is not None:
+            solved = solve_t4(runs).values["t4"]
+            for i, row in enumerate(T4_ROWS):
+                part = solved[i * len(T4_COLUMNS):(i + 1) * len(T4_COLUMNS)]
+                _glued_cells("t4", row, T4_COLUMNS, stream, part, out)
+            out.found.add("t4")
+            return
         got = [v.cell.text for v in stream]
         out.warnings.append(f"table 四: found {len(got)} values {got}, need 15")
         return
@@ -331,8 +423,13 @@ def map_t4(records: list[Record], start: int, end: int, out: TableResult) -> Non
     out.found.add("t4")
 
 
-def map_tables(records: list[Record], layout: str, sections: Sections) -> TableResult:
-    out = TableResult()
+def map_tables(
+    records: list[Record], layout: str, sections: Sections, *, split_runs: bool = False,
+    stated: dict[tuple[str, str, str], int] | None = None,
+) -> TableResult:
+    """Map the records to cells. ``split_runs``: the text's cells ran together, split digit
+    runs by the table's rules; ``stated``: numbers the narrative states (tie-breaks only)."""
+    out = TableResult(split_runs=split_runs, stated=stated or {})
     map_t2(records, sections, layout, out)
     after_t3 = map_t3(records, sections, layout, out)
     map_t4(records, after_t3, sections.end, out)

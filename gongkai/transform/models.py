@@ -17,6 +17,7 @@ class CellValue:
     raw: str
     empty: bool
     origin: Origin | None = None
+    glued_run: str | None = None  # the digit run this value was split from, as printed
 
     def as_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -25,6 +26,8 @@ class CellValue:
         }
         if self.origin is not None:
             d["source_pos"] = self.origin.as_dict()
+        if self.glued_run is not None:
+            d["glued_run"] = self.glued_run
         return d
 
 
@@ -59,6 +62,7 @@ class ParseResult:
     cells: list[CellValue] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    uncertain: list[str] = field(default_factory=list)  # "t3.granted.total": cells left out as ambiguous
     form: str | None = None
     encoding: str | None = None
     sha256: str | None = None
@@ -71,6 +75,7 @@ class ParseResult:
             "cells": [c.as_dict() for c in self.cells],
             "checks": [c.as_dict() for c in self.checks],
             "warnings": list(self.warnings),
+            "uncertain": list(self.uncertain),
             "publication_date": self.publication_date, "form": self.form, "encoding": self.encoding,
             "sha256": self.sha256, "parser_version": self.parser_version,
         }

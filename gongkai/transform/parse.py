@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from gongkai import PARSER_VERSION
@@ -19,8 +20,10 @@ from gongkai.transform.document import Document
 from gongkai.transform.errors import ParseFailure
 from gongkai.transform.html_reader import read_html
 from gongkai.transform.mapping import detect_layout, locate_sections, map_tables
-from gongkai.transform.metadata import extract_metadata
-from gongkai.transform.models import ParseResult
+from gongkai.transform.glued import looks_glued
+from gongkai.transform.metadata import Metadata, extract_metadata
+from gongkai.transform.models import CellValue, ParseResult
+from gongkai.transform.narrative import stated_counts
 from gongkai.transform.records import records_of
 from gongkai.transform.rules import run_rules
 from gongkai.transform.text_reader import read_text
@@ -42,12 +45,12 @@ def detect_form(text: str, source: str) -> str:
     return "text"
 
 
-def read_document(text: str, form: str) -> Document:
+def read_document(text: str, form: str, *, unglue: bool = False) -> Document:
     if form == "html":
         if "base64," in text:  # inline images: megabytes of text nobody reads
             text = _DATA_URI_RE.sub("data:,", text)
-        return read_html(text)
-    return read_text(text, form)
+        return read_html(text, unglue=unglue)
+    return read_text(text, form, unglue=unglue)
 
 
 def parse_report(data: bytes, source: str) -> ParseResult:
@@ -55,50 +58,83 @@ def parse_report(data: bytes, source: str) -> ParseResult:
     result = ParseResult(source=source, parser_version=PARSER_VERSION)
     result.sha256 = hashlib.sha256(data).hexdigest()
     try:
-        _parse_into(data, source, result)
+        text = _decode_into(data, source, result)
+        first = _read_tables(text, result, glued=False)
+        if first.status != "ok" and looks_glued(text):
+            # cells may have run together: read again with digit runs split by the rules
+            second = _read_tables(text, result, glued=True)
+            if len(second.cells) + len(second.uncertain) > len(first.cells):
+                first = second
+        _apply(first, result)
     except ParseFailure as exc:
         result.status = "failed"
         result.warnings.append(str(exc))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - one bad report must never stop a run
         log.exception("unexpected error parsing %s", source)
         result.status = "failed"
         result.warnings.append(f"internal error: {type(exc).__name__}: {exc}")
     return result
 
 
-def _parse_into(data: bytes, source: str, result: ParseResult) -> None:
+def _decode_into(data: bytes, source: str, result: ParseResult) -> str:
     if not data.strip():
         raise ParseFailure("empty document")
     if len(data) > MAX_BYTES:
         raise ParseFailure(f"document too large: {len(data)} bytes (limit {MAX_BYTES})")
     decoded = decode_bytes(data)
     result.encoding = decoded.encoding
-    form = detect_form(decoded.text, source)
-    result.form = form
-    doc = read_document(decoded.text, form)
+    result.form = detect_form(decoded.text, source)
+    return decoded.text
+
+
+@dataclass
+class _Tables:
+    status: str
+    layout: str | None
+    cells: list[CellValue] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    uncertain: list[str] = field(default_factory=list)
+    meta: Metadata | None = None
+
+
+def _read_tables(text: str, result: ParseResult, *, glued: bool) -> _Tables:
+    doc = read_document(text, result.form or "text", unglue=glued)
     meta = extract_metadata(doc)
     result.title, result.agency, result.year = meta.title, meta.agency, meta.year
     result.publication_date = meta.publication_date
     records = records_of(doc.lines)
-    sections = locate_sections(records)
+    sections = locate_sections(records, split_runs=glued)
     if sections.t3 is None and sections.t2 is None:
         if meta.title is None:
             raise ParseFailure("not a report: no title naming a 政府信息公开工作年度报告 and no statistical tables")
         raise ParseFailure("no report content: no statistical tables (二, 三, 四) in the document"
-                           + (" (the report may be an attachment or an image)" if form == "html" else ""))
+                           + (" (the report may be an attachment or an image)" if result.form == "html" else ""))
     layout = detect_layout(records, sections)
+    stated = stated_counts(doc.text_lines()) if glued else None
+    tables = map_tables(records, layout or "2021", sections, split_runs=glued, stated=stated)
+    out = _Tables(status="failed", layout=layout, cells=tables.cells, uncertain=tables.uncertain, meta=meta)
     if layout is None:
-        result.warnings.append("layout not detected from the labels; read as 2021")
-    result.layout = layout
-    tables = map_tables(records, layout or "2021", sections)
-    result.cells = tables.cells
-    result.warnings.extend(tables.warnings)
-    result.checks = run_rules(tables.cells, layout)
+        out.warnings.append("layout not detected from the labels; read as 2021")
+    out.warnings.extend(tables.warnings)
     if not tables.found:
-        result.status = "failed"
-        result.warnings.append("no table rows could be read")
-        return
+        out.warnings.append("no table rows could be read")
+        return out
     expected = len(load_codebook().cells(layout or "2021"))
-    result.status = "ok" if layout and len(tables.cells) == expected and len(tables.found) == 3 else "partial"
+    complete = layout and len(tables.cells) == expected and len(tables.found) == 3
+    out.status = "ok" if complete else "partial"
     if meta.agency is None or meta.year is None:
-        result.warnings.append("title, agency or year not found")
+        out.warnings.append("title, agency or year not found")
+    return out
+
+
+def _apply(tables: _Tables, result: ParseResult) -> None:
+    meta = tables.meta
+    if meta is not None:
+        result.title, result.agency, result.year = meta.title, meta.agency, meta.year
+        result.publication_date = meta.publication_date
+    result.layout = tables.layout
+    result.cells = tables.cells
+    result.uncertain = tables.uncertain
+    result.warnings.extend(tables.warnings)
+    result.checks = run_rules(tables.cells, tables.layout)
+    result.status = tables.status

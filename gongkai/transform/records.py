@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from gongkai.transform.document import Line, TextCell
+from gongkai.transform.document import Line, Origin, TextCell
 from gongkai.transform.numbers import Number, parse_number
 
 _NUMBER_RUN_RE = re.compile(r"^[0-9０-９.,]+(?: [0-9０-９.,]+)+$")
@@ -42,6 +42,7 @@ class Record:
     in_table: bool
     grid: bool = False
     last_label: str = ""  # the last label cell alone, normalised
+    origin: Origin | None = None  # where the label (or the first value) was printed
 
     @property
     def has_numbers(self) -> bool:
@@ -67,7 +68,9 @@ def _split_number_runs(cells: list[TextCell]) -> list[TextCell]:
 def _close(label_cells: list[TextCell], values: list[Value], line_index: int, line: Line) -> Record:
     raw = " ".join(c.text for c in label_cells if c.text)
     last = normalize_label(label_cells[-1].text) if label_cells else ""
-    return Record(normalize_label(raw), raw, values, line_index, line.in_table, line.grid, last)
+    first = label_cells[0] if label_cells else (values[0].cell if values else None)
+    origin = first.origin if first is not None else None
+    return Record(normalize_label(raw), raw, values, line_index, line.in_table, line.grid, last, origin)
 
 
 def segment(line: Line, line_index: int) -> list[Record]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from gongkai.transform.document import Document, Line, Origin, TextCell
+from gongkai.transform.glued import unglue_lines
 from gongkai.transform.numbers import collapse_space
 
 _MD_RULE_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -69,10 +70,14 @@ def join_note_lines(lines: list[str]) -> list[str]:
     return out
 
 
-def read_text(text: str, form: str = "text") -> Document:
-    """Read a plain-text or Markdown report."""
+def read_text(text: str, form: str = "text", *, unglue: bool = False) -> Document:
+    """Read a plain-text or Markdown report; ``unglue`` separates labels from digit runs in
+    the tables of a text whose cells ran together (see transform/glued.py)."""
     doc = Document(form=form)
-    for lineno, raw in enumerate(join_note_lines(text.splitlines())):
+    raw_lines = join_note_lines(text.splitlines())
+    if unglue:
+        raw_lines = unglue_lines(raw_lines)
+    for lineno, raw in enumerate(raw_lines):
         line = line_to_cells(raw, lineno)
         if line is not None:
             doc.lines.append(line)

@@ -1,0 +1,321 @@
+"""Reports whose table cells lost their separators: ``…申请数量640020470`` is seven numbers.
+
+Two steps:
+
+1. :func:`unglue_lines` separates labels from digit runs inside the statistical part of a
+   text (``规章000行政规范性文件417`` → ``规章 000 行政规范性文件 417``). A digit right before
+   ``.`` and a Chinese character is the ordinal of the next label (``00000002.其他法律…``).
+2. The solvers split each run into the number of cells its row needs (no leading zeros
+   except a lone 0) so that the table's own arithmetic holds: row totals, the results sum,
+   the balance, table 四's totals. Spaces that survived are certain separators. Among all
+   splits, those violating the fewest rules win; a cell is certain only when every winner
+   agrees on it — otherwise it is reported as ambiguous, never guessed.
+
+>>> unglue_lines(["第二十条第（一）项信息内容本年制发件数规章000行政规范性文件417"])
+['第二十条第（一）项信息内容本年制发件数规章 000 行政规范性文件 417 ']
+>>> unglue_lines(["勾稽关系）（三）不予公开1.属于国家秘密00000002.其他法律行政法规禁止公开0000000"])
+['勾稽关系）', '（三）不予公开', '1.属于国家秘密 0000000 ', '2.其他法律行政法规禁止公开 0000000 ']
+>>> sorted(row_splits(["640020470"], 7, row_total=True))
+[(64, 0, 0, 2, 0, 4, 70)]
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+_START_MARKS = ("第二十条第（一）项", "第二十条第(一)项", "第二十条第", "勾稽关系", "本年新收政府信息公开申请数量")
+_END_MARKS = ("存在的主要问题", "其他需要报告的事项")
+_RUN_RE = re.compile(r"[0-9０-９]+(?:[.．][0-9０-９]+)?(?:万元|元|个|件|项)?")
+_ORDINAL_NEXT_RE = re.compile(r"[.．、][^0-9０-９]")
+_YEAR_NEXT_RE = re.compile(r"年")
+# Where a row label begins (so that rows printed blank stay rows of their own).
+_ROW_START_RE = re.compile(r"(?<!第)[（(][一二三四五六七八][)）]|(?<![第一二三四五六七八九十])[一二三四五][、]")
+_YEAR_TAIL_RE = re.compile(r"(?:19|20)[0-9]{2}$")
+_DIGITS_RE = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:万元|元|个|件|项)?$")
+_UNIT_RE = re.compile(r"(?:万元|元|个|件|项)$")
+
+MAX_SPLITS = 20_000  # per row; beyond this a row is left ambiguous
+MAX_COMBINATIONS = 300_000  # per table
+
+
+def _unglue(segment: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for m in _RUN_RE.finditer(segment):
+        run = m.group(0)
+        start, end = m.start(), m.end()
+        label_head = ""
+        if run[-1].isdigit() and _ORDINAL_NEXT_RE.match(segment, end) and "." not in run and "．" not in run:
+            run, label_head = run[:-1], "\n" + run[-1]  # the ordinal of the next row's label
+        elif _YEAR_NEXT_RE.match(segment, end) and _YEAR_TAIL_RE.search(run):
+            # the table ran into a sentence that starts with a year: "…收费02025年…"
+            run, label_head = run[:-4], run[-4:]
+        out.append(_ROW_START_RE.sub("\n\\g<0>", segment[pos:start]))
+        if run:
+            out.append(f" {run} ")
+        out.append(label_head)
+        pos = end
+    out.append(_ROW_START_RE.sub("\n\\g<0>", segment[pos:]))
+    return "".join(out)
+
+
+def unglue_lines(lines: Sequence[str]) -> list[str]:
+    """Separate labels and digit runs between the start of table 二 (or 三) and the end of
+    table 四; the narrative around the tables is left as it is."""
+    out: list[str] = []
+    inside = False
+    for line in lines:
+        norm_line = line
+        start = 0
+        if not inside:
+            hits = [norm_line.find(m) for m in _START_MARKS if m in norm_line]
+            if not hits:
+                out.append(line)
+                continue
+            start = min(hits)
+            inside = True
+        ends = [norm_line.find(m, start) for m in _END_MARKS if m in norm_line[start:]]
+        stop = min(ends) if ends else len(line)
+        out.extend((line[:start] + _unglue(line[start:stop]) + line[stop:]).split("\n"))
+        if ends:
+            inside = False
+    return out
+
+
+def looks_glued(text: str) -> bool:
+    """Whether table labels are directly followed by digit runs (worth an unglued read)."""
+    return bool(re.search(r"(申请数量|予以公开|国家秘密|总计|继续办理|规章|规范性文件)\s?[0-9０-９]{3,}", text))
+
+
+# -- splitting ---------------------------------------------------------------------------
+
+
+def _valid(part: str, decimal_ok: bool) -> bool:
+    if "." in part:
+        if not decimal_ok:
+            return False
+        whole, _, frac = part.partition(".")
+        return bool(whole) and bool(frac) and (whole == "0" or whole[0] != "0")
+    return part == "0" or part[0] != "0"
+
+
+def _num(part: str) -> int | float:
+    return float(part) if "." in part else int(part)
+
+
+def splits(groups: Sequence[str], k: int, decimal_cols: frozenset[int] = frozenset()) -> Iterator[tuple[int | float, ...]]:
+    """Every way to cut the digit groups into ``k`` numbers (each group into at least one),
+    with no leading zeros; a decimal point may only fall inside a column of ``decimal_cols``."""
+    groups = [g for g in groups if g]
+    total_len = sum(len(g) for g in groups)
+    if not groups or k < len(groups) or total_len < k:
+        return
+
+    def rec(gi: int, pos: int, acc: list[str], left: int) -> Iterator[tuple[int | float, ...]]:
+        # left: digits (characters) not yet consumed
+        if gi == len(groups):
+            if len(acc) == k:
+                yield tuple(_num(p) for p in acc)
+            return
+        g = groups[gi]
+        groups_after = len(groups) - gi - 1
+        for end in range(pos + 1, len(g) + 1):
+            part = g[pos:end]
+            if part.endswith("."):
+                continue
+            col = len(acc)
+            if not _valid(part, col in decimal_cols):
+                if part[0] == "0" and "." not in part and len(part) > 1:
+                    break
+                continue
+            n_after = len(acc) + 1
+            rest = left - len(part)
+            more_in_group = end < len(g)
+            min_more = groups_after + (1 if more_in_group else 0)
+            if n_after + min_more > k or n_after + rest < k:
+                continue
+            acc.append(part)
+            if more_in_group:
+                yield from rec(gi, end, acc, rest)
+            else:
+                yield from rec(gi + 1, 0, acc, rest)
+            acc.pop()
+
+    yield from rec(0, 0, [], total_len)
+
+
+MAX_BLANKS = 2  # a row printing fewer digits than cells: that many cells were blank (= 0)
+
+
+def with_blanks(groups: Sequence[str], k: int, decimal_cols: frozenset[int] = frozenset()) -> Iterator[tuple[int | float, ...]]:
+    """Splits into ``k`` numbers; when there are fewer digits than cells (up to MAX_BLANKS),
+    the missing cells were printed blank and may be anywhere: each placement is a candidate."""
+    digits = sum(len(g.replace(".", "")) for g in groups)
+    missing = k - digits
+    if missing <= 0:
+        yield from splits(groups, k, decimal_cols)
+        return
+    if missing > MAX_BLANKS:
+        return
+    seen: set[tuple[int | float, ...]] = set()
+    for s in splits(groups, k - missing, decimal_cols):
+        for where in itertools.combinations(range(k), missing):
+            vals = list(s)
+            for w in where:
+                vals.insert(w, 0)
+            t = tuple(vals)
+            if t not in seen:
+                seen.add(t)
+                yield t
+
+
+def row_splits(groups: Sequence[str], k: int, *, row_total: bool) -> list[tuple[int | float, ...]]:
+    """Splits of one row; with ``row_total`` only those whose last number is the sum of the others."""
+    out = []
+    for s in with_blanks(groups, k):
+        if not row_total or s[-1] == sum(s[:-1]):
+            out.append(s)
+            if len(out) > MAX_SPLITS:
+                break
+    return out
+
+
+def digit_groups(texts: Sequence[str]) -> list[str] | None:
+    """The digit groups of a row's printed cells, or None if a cell is not a plain digit run."""
+    groups = []
+    for t in texts:
+        t = unicodedata.normalize("NFKC", t).replace(" ", "")
+        if not t:
+            continue
+        if not _DIGITS_RE.match(t):
+            return None
+        groups.append(_UNIT_RE.sub("", t))
+    return groups
+
+
+# -- table solvers ----------------------------------------------------------------------------
+
+
+@dataclass
+class Solution:
+    """The outcome of splitting a table: certain values per row, ambiguous cells, and
+    how many rules the chosen splits break."""
+
+    values: dict[str, list[int | float | None]] = field(default_factory=dict)  # None: ambiguous
+    candidates: dict[str, list[tuple[int | float, ...]]] = field(default_factory=dict)
+    violations: int = 0
+    note: str = ""
+
+
+def _agree(options: list[tuple[int | float, ...]], k: int) -> list[int | float | None]:
+    return [options[0][i] if all(o[i] == options[0][i] for o in options) else None for i in range(k)]
+
+
+def solve_t3(
+    fixed: dict[str, tuple[int | float, ...]],
+    glued: dict[str, list[str]],
+    result_rows: Sequence[str],
+) -> Solution:
+    """Split the glued rows of table 三 (7 columns) against the table's rules."""
+    sol = Solution()
+    cands: dict[str, list[tuple[int | float, ...]]] = {}
+    row_penalty: dict[str, int] = {}
+    for code, groups in glued.items():
+        good = row_splits(groups, 7, row_total=True)
+        if good:
+            cands[code], row_penalty[code] = good, 0
+        else:  # the agency's own row total does not add up: every split breaks that rule
+            cands[code], row_penalty[code] = row_splits(groups, 7, row_total=False), 1
+    for code, options in cands.items():
+        if not options or len(options) > MAX_SPLITS:
+            sol.values[code] = [None] * 7
+            sol.candidates[code] = options[:5]
+    search = {c: o for c, o in cands.items() if c not in sol.values}
+    order = sorted(search, key=lambda c: len(search[c]))
+    n_comb = 1
+    for c in order:
+        n_comb *= len(search[c])
+    if n_comb > MAX_COMBINATIONS:
+        # too many to try together: keep what each row decides alone
+        for c in order:
+            sol.values[c] = _agree(search[c], 7)
+            sol.candidates[c] = search[c][:5]
+        sol.note = f"{n_comb} combinations: rows solved one by one"
+        return sol
+
+    def violations(rows: dict[str, tuple[int | float, ...]]) -> int:
+        v = 0
+        for col in range(7):
+            total = rows.get("results_total")
+            parts = [rows.get(r) for r in result_rows]
+            if total is not None and all(p is not None for p in parts):
+                v += total[col] != sum(p[col] for p in parts if p is not None)
+            new, carried, fwd = rows.get("new_received"), rows.get("carried_over"), rows.get("carried_forward")
+            if None not in (new, carried, total, fwd):
+                v += new[col] + carried[col] != total[col] + fwd[col]
+        return v
+
+    best: list[dict[str, tuple[int | float, ...]]] = []
+    best_v = None
+    base = dict(fixed)
+    for combo in itertools.product(*(search[c] for c in order)):
+        rows = dict(base)
+        rows.update(zip(order, combo))
+        v = violations(rows) + sum(row_penalty[c] for c in order)
+        if best_v is None or v < best_v:
+            best_v, best = v, [rows]
+        elif v == best_v and len(best) < 1000:
+            best.append(rows)
+    sol.violations = best_v or 0
+    for c in order:
+        options = sorted({b[c] for b in best})
+        sol.values[c] = _agree(options, 7)
+        if len(options) > 1:
+            sol.candidates[c] = options[:5]
+    return sol
+
+
+def solve_t4(groups: list[str]) -> Solution:
+    """Split table 四's fifteen numbers (three rows of upheld, corrected, other, pending, total)."""
+    sol = Solution()
+    best: list[tuple[int | float, ...]] = []
+    best_v = None
+    for n, s in enumerate(with_blanks(groups, 15)):
+        if n > MAX_COMBINATIONS:
+            sol.note = "too many splits"
+            break
+        v = sum(s[i + 4] != sum(s[i:i + 4]) for i in (0, 5, 10))
+        if best_v is None or v < best_v:
+            best_v, best = v, [s]
+        elif v == best_v:
+            best.append(s)
+    if not best:
+        sol.values["t4"] = [None] * 15
+        return sol
+    sol.violations = best_v or 0
+    sol.values["t4"] = _agree(best, 15)
+    if len(best) > 1:
+        sol.candidates["t4"] = best[:5]
+    return sol
+
+
+def solve_row(
+    groups: list[str], k: int, decimal_cols: frozenset[int] = frozenset(), hints: dict[int, int | float] | None = None
+) -> Solution:
+    """A row with no arithmetic of its own (table 二): certain only if the split is forced.
+    ``hints`` (column → a number the report's narrative states) narrow the splits when some
+    agree with them."""
+    sol = Solution()
+    options = list(itertools.islice(with_blanks(groups, k, decimal_cols), MAX_SPLITS))
+    if hints:
+        agreeing = [o for o in options if all(o[c] == v for c, v in hints.items())]
+        if agreeing:
+            options = agreeing
+    sol.values["row"] = _agree(options, k) if options else [None] * k
+    if len(options) > 1:
+        sol.candidates["row"] = options[:5]
+    return sol
