@@ -1,5 +1,7 @@
 """Benchmarks (``make bench``): ratios against a baseline measured in the same run.
 
+Glued: median and worst time per glued-digit text (targets: median < 50 ms, worst < 1 s).
+
 Parse: for the HTML pages of the dev corpus and a set of generated pages, the median time per
 report of gongkai's full parse (grid + mapping + validation) and of ``pandas.read_html`` alone
 on the same bytes, and their ratio (target ≤ 1.0), plus peak memory (target < 300 MB).
@@ -88,12 +90,41 @@ def bench_parse(n_generated: int, repeat: int) -> None:
     print(f"peak memory of the gongkai parse runs: {rss_ours:.0f} MB (target < 300 MB)")
 
 
+def bench_glued(n_generated: int) -> None:
+    """Glued-digit texts: median and worst time per report, and the cells left out as ambiguous."""
+    import json
+
+    inputs: list[tuple[str, bytes, int]] = []
+    for exp_path in sorted((ROOT / "tests/fixtures/real").glob("*.expected.json")):
+        exp = json.loads(exp_path.read_text(encoding="utf-8"))
+        if exp["source_form"] == "text-glued":
+            n = sum(len(cols) for rows in exp["cells"].values() for cols in rows.values())
+            inputs.append((exp["file"], (exp_path.parent / exp["file"]).read_bytes(), n))
+    for i in range(n_generated):
+        gen = generate(5000 + i, Options(form="glued", stray_spaces=i % 2 == 0))
+        inputs.append((f"generated-{i}", gen.data, len(gen.values)))
+    print("\n== glued-digit texts: time per report (targets: median < 50 ms, worst < 1 s) ==")
+    print(f"{'set':<28} {'n':>5} {'median ms':>10} {'worst ms':>10} {'cells left out':>16}")
+    for label, subset in (("dev corpus glued texts", [x for x in inputs if not x[0].startswith("generated")]),
+                          ("generated glued texts", [x for x in inputs if x[0].startswith("generated")])):
+        times, left_out, total = [], 0, 0
+        for name, data, n_cells in subset:
+            t0 = time.perf_counter()
+            result = parse_report(data, name + ".txt")
+            times.append(time.perf_counter() - t0)
+            left_out += len(result.uncertain)
+            total += n_cells
+        print(f"{label:<28} {len(subset):>5} {statistics.median(times) * 1000:>10.1f} {max(times) * 1000:>10.1f} "
+              f"{left_out:>7} of {total:<7}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--generated", type=int, default=100, help="generated HTML pages (default 100)")
+    ap.add_argument("--generated", type=int, default=100, help="generated reports per set (default 100)")
     ap.add_argument("--repeat", type=int, default=5, help="timing repeats per report (best is kept)")
     args = ap.parse_args()
     bench_parse(args.generated, args.repeat)
+    bench_glued(args.generated)
 
 
 if __name__ == "__main__":

@@ -75,7 +75,8 @@ AGENCIES = ["郑州市上街区科学技术和工业信息化局", "平潭综合
 
 @dataclass
 class Options:
-    form: str = "html"  # html | tab | space | pipe
+    form: str = "html"  # html | tab | space | pipe | glued
+    stray_spaces: bool = False  # glued form: a few separators survive here and there
     blank_style: str = "0"  # how zeros print: "0", "", "/", "—", "无", or "mixed"
     split_t3: bool = False  # table 三 split over two <table> elements
     header_apart: bool = False  # header rows of 三 in their own <table>
@@ -103,7 +104,7 @@ class Generated:
     source: str = "generated.html"
 
 
-def random_values(rng: random.Random, layout: str) -> dict[Key, float]:
+def random_values(rng: random.Random, layout: str, glued: bool = False) -> dict[Key, float]:
     vals: dict[Key, float] = {}
     spec = T2_2021 if layout == "2021" else T2_2019
     small = lambda: rng.choice([0, 0, 0, rng.randint(0, 9), rng.randint(0, 300)])
@@ -116,6 +117,8 @@ def random_values(rng: random.Random, layout: str) -> dict[Key, float]:
                     v = rng.choice([0.0, round(rng.randint(0, 90_000_000) / 10000, 4)])
                 elif col == "change":
                     v = rng.randint(-20, 20) if rng.random() < 0.5 else 0
+                    if glued:
+                        v = abs(v)  # a minus sign in a glued run reads as a label character
                 else:
                     v = small()
                 vals[("t2", row, col)] = v
@@ -149,7 +152,7 @@ class Renderer:
     def number(self, key: Key) -> str:
         v = self.gen.values[key]
         col = key[2]
-        if v == 0 and self.opts.blank_style != "0":
+        if v == 0 and self.opts.blank_style != "0" and self.opts.form != "glued":
             style = self.opts.blank_style
             if style == "mixed":
                 style = self.rng.choice(["0", "", "/", "—", "无"])
@@ -318,6 +321,13 @@ class Renderer:
 
     def text_tables(self) -> str:
         rows = self.text_rows()
+        if self.opts.form == "glued":
+            out = []
+            for r in rows:
+                cells = [c for c in r if c]
+                glue = [" " if self.opts.stray_spaces and self.rng.random() < 0.15 else "" for _ in cells]
+                out.append("".join(c + g for c, g in zip(cells, glue)))
+            return "".join(out)
         if self.opts.form == "tab":
             return "\n".join("\t".join(r) for r in rows)
         if self.opts.form == "pipe":
@@ -377,7 +387,7 @@ def generate(seed: int, opts: Options, layout: str | None = None) -> Generated:
     layout = layout or rng.choice(["2019", "2021"])
     year = rng.choice([2019, 2020]) if layout == "2019" else rng.randint(2021, 2025)
     gen = Generated(layout=layout, agency=rng.choice(AGENCIES), year=year)
-    gen.values = random_values(rng, layout)
+    gen.values = random_values(rng, layout, glued=opts.form == "glued")
     gen.data = Renderer(rng, opts, gen).render()
     gen.source = {"html": "generated.html", "pipe": "generated.md"}.get(opts.form, "generated.txt")
     return gen

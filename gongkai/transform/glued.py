@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 _START_MARKS = ("第二十条第（一）项", "第二十条第(一)项", "第二十条第", "勾稽关系", "本年新收政府信息公开申请数量")
@@ -38,7 +38,7 @@ _YEAR_TAIL_RE = re.compile(r"(?:19|20)[0-9]{2}$")
 _DIGITS_RE = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:万元|元|个|件|项)?$")
 _UNIT_RE = re.compile(r"(?:万元|元|个|件|项)$")
 
-MAX_SPLITS = 20_000  # per row; beyond this a row is left ambiguous
+MAX_SPLITS = 5_000  # per row; beyond this a row is left ambiguous
 MAX_COMBINATIONS = 300_000  # per table
 
 
@@ -107,9 +107,13 @@ def _num(part: str) -> int | float:
     return float(part) if "." in part else int(part)
 
 
-def splits(groups: Sequence[str], k: int, decimal_cols: frozenset[int] = frozenset()) -> Iterator[tuple[int | float, ...]]:
+def splits(
+    groups: Sequence[str], k: int, decimal_cols: frozenset[int] = frozenset(),
+    check: Callable[[list[str]], bool] | None = None,
+) -> Iterator[tuple[int | float, ...]]:
     """Every way to cut the digit groups into ``k`` numbers (each group into at least one),
-    with no leading zeros; a decimal point may only fall inside a column of ``decimal_cols``."""
+    with no leading zeros; a decimal point may only fall inside a column of ``decimal_cols``.
+    ``check`` (called with the parts so far) prunes prefixes that already break a rule."""
     groups = [g for g in groups if g]
     total_len = sum(len(g) for g in groups)
     if not groups or k < len(groups) or total_len < k:
@@ -139,6 +143,9 @@ def splits(groups: Sequence[str], k: int, decimal_cols: frozenset[int] = frozens
             if n_after + min_more > k or n_after + rest < k:
                 continue
             acc.append(part)
+            if check is not None and not check(acc):
+                acc.pop()
+                continue
             if more_in_group:
                 yield from rec(gi, end, acc, rest)
             else:
@@ -173,15 +180,35 @@ def with_blanks(groups: Sequence[str], k: int, decimal_cols: frozenset[int] = fr
                 yield t
 
 
+def _total_first(groups: Sequence[str], k: int) -> Iterator[tuple[int | float, ...]]:
+    """Splits whose last number is the sum of the others, found by choosing the total (a
+    suffix of the last group) first and pruning prefixes whose sum already exceeds it."""
+    *head, last = [g for g in groups if g]
+    for cut in range(len(last) - 1, -1, -1):
+        tail = last[cut:]
+        if not _valid(tail, False):
+            continue
+        total = int(tail)
+        rest = [*head, last[:cut]] if cut else list(head)
+        if not rest:
+            continue
+
+        def under(acc: list[str], total: int = total) -> bool:
+            return sum(int(x) for x in acc) <= total
+
+        for s in splits(rest, k - 1, check=under):
+            if sum(s) == total:
+                yield (*s, total)
+
+
 def row_splits(groups: Sequence[str], k: int, *, row_total: bool) -> list[tuple[int | float, ...]]:
     """Splits of one row; with ``row_total`` only those whose last number is the sum of the others."""
-    out = []
-    for s in with_blanks(groups, k):
-        if not row_total or s[-1] == sum(s[:-1]):
-            out.append(s)
-            if len(out) > MAX_SPLITS:
-                break
-    return out
+    digits = sum(len(g) for g in groups)
+    if row_total and digits >= k:
+        source = _total_first(groups, k)
+    else:
+        source = (s for s in with_blanks(groups, k) if not row_total or s[-1] == sum(s[:-1]))
+    return list(itertools.islice(source, MAX_SPLITS + 1))
 
 
 def digit_groups(texts: Sequence[str]) -> list[str] | None:
@@ -279,20 +306,29 @@ def solve_t3(
     return sol
 
 
+def _t4_rows_hold(acc: list[str]) -> bool:
+    """Prefix check for table 四: each completed row of five has total = the sum of the four."""
+    if len(acc) % 5:
+        return True
+    row = [int(x) for x in acc[-5:]]
+    return row[4] == sum(row[:4])
+
+
 def solve_t4(groups: list[str]) -> Solution:
     """Split table 四's fifteen numbers (three rows of upheld, corrected, other, pending, total)."""
     sol = Solution()
-    best: list[tuple[int | float, ...]] = []
-    best_v = None
-    for n, s in enumerate(with_blanks(groups, 15)):
-        if n > MAX_COMBINATIONS:
-            sol.note = "too many splits"
-            break
-        v = sum(s[i + 4] != sum(s[i:i + 4]) for i in (0, 5, 10))
-        if best_v is None or v < best_v:
-            best_v, best = v, [s]
-        elif v == best_v:
-            best.append(s)
+    best = list(itertools.islice(splits(groups, 15, check=_t4_rows_hold), MAX_COMBINATIONS))
+    best_v: int | None = 0 if best else None
+    if not best:  # the printed totals do not add up: fewest broken rows wins
+        for n, s in enumerate(with_blanks(groups, 15)):
+            if n > MAX_COMBINATIONS:
+                sol.note = "too many splits"
+                break
+            v = sum(s[i + 4] != sum(s[i:i + 4]) for i in (0, 5, 10))
+            if best_v is None or v < best_v:
+                best_v, best = v, [s]
+            elif v == best_v:
+                best.append(s)
     if not best:
         sol.values["t4"] = [None] * 15
         return sol

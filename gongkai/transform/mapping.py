@@ -26,6 +26,7 @@ from gongkai.transform.codebook import (
     T4_COLUMNS,
     T4_ROWS,
 )
+from gongkai.transform.document import TextCell
 from gongkai.transform.glued import MAX_BLANKS, digit_groups, solve_row, solve_t3, solve_t4
 from gongkai.transform.labels import (
     LAYOUT_MARKERS,
@@ -36,7 +37,6 @@ from gongkai.transform.labels import (
     find_all,
     match_last,
 )
-from gongkai.transform.document import TextCell
 from gongkai.transform.models import CellValue
 from gongkai.transform.numbers import Number, to_10k_yuan
 from gongkai.transform.records import Record, Value

@@ -18,9 +18,9 @@ from gongkai.transform.codebook import load_codebook
 from gongkai.transform.decode import decode_bytes
 from gongkai.transform.document import Document
 from gongkai.transform.errors import ParseFailure
+from gongkai.transform.glued import looks_glued
 from gongkai.transform.html_reader import read_html
 from gongkai.transform.mapping import detect_layout, locate_sections, map_tables
-from gongkai.transform.glued import looks_glued
 from gongkai.transform.metadata import Metadata, extract_metadata
 from gongkai.transform.models import CellValue, ParseResult
 from gongkai.transform.narrative import stated_counts
@@ -59,21 +59,38 @@ def parse_report(data: bytes, source: str) -> ParseResult:
     result.sha256 = hashlib.sha256(data).hexdigest()
     try:
         text = _decode_into(data, source, result)
-        first = _read_tables(text, result, glued=False)
-        if first.status != "ok" and looks_glued(text):
-            # cells may have run together: read again with digit runs split by the rules
-            second = _read_tables(text, result, glued=True)
-            if len(second.cells) + len(second.uncertain) > len(first.cells):
-                first = second
-        _apply(first, result)
+        _apply(_read_best(text, result), result)
     except ParseFailure as exc:
         result.status = "failed"
         result.warnings.append(str(exc))
-    except Exception as exc:  # noqa: BLE001 - one bad report must never stop a run
+    except Exception as exc:
         log.exception("unexpected error parsing %s", source)
         result.status = "failed"
         result.warnings.append(f"internal error: {type(exc).__name__}: {exc}")
     return result
+
+
+def _read_best(text: str, result: ParseResult) -> _Tables:
+    """Read the tables as printed; if that is not a complete report and labels are directly
+    followed by digit runs, read again with the runs split by the table's rules, and keep
+    the reading that accounts for more cells."""
+    failure: ParseFailure | None = None
+    first: _Tables | None = None
+    try:
+        first = _read_tables(text, result, glued=False)
+    except ParseFailure as exc:
+        failure = exc
+    if (first is None or first.status != "ok") and looks_glued(text):
+        try:
+            second = _read_tables(text, result, glued=True)
+        except ParseFailure:
+            second = None
+        if second is not None and (first is None or len(second.cells) + len(second.uncertain) > len(first.cells)):
+            first = second
+    if first is None:
+        assert failure is not None
+        raise failure
+    return first
 
 
 def _decode_into(data: bytes, source: str, result: ParseResult) -> str:
