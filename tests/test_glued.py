@@ -49,9 +49,10 @@ def test_real_glued_report(expected_path):
 
 
 def test_unglue_keeps_narrative_and_ordinals():
-    lines = unglue_lines(["2022年共收到申请12件。三、收到和处理政府信息公开申请情况（本列数据的勾稽关系为）"
-                          "一、本年新收政府信息公开申请数量640020470二、上年结转政府信息公开申请数量0000000"
-                          "五、存在的主要问题2023年将继续"])
+    line = ("2022年共收到申请12件。三、收到和处理政府信息公开申请情况（本列数据的勾稽关系为）"
+            "一、本年新收政府信息公开申请数量640020470二、上年结转政府信息公开申请数量0000000"
+            "五、存在的主要问题2023年将继续")
+    lines = unglue_lines([line])
     text = "\n".join(lines)
     assert "2022年共收到申请12件" in text  # before the tables: untouched
     assert "一、本年新收政府信息公开申请数量 640020470 " in text
