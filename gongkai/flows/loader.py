@@ -1,0 +1,312 @@
+"""Loading parse results into the warehouse: versioned, idempotent, one transaction per report.
+
+- A report is identified by ``report_key``: ``agency|year`` when the parse found both, else
+  its source. A failed parse gets ``failed:<source>`` so that it never replaces a good report.
+- A version is identified by (report_key, content SHA-256, output SHA-256): loading the same
+  file twice changes nothing; changed content or a parser that reads it differently makes a
+  new version, which becomes the current one; older versions are kept.
+- Cells go in through Arrow tables. Several reports share a transaction when loaded in a
+  batch; if the batch fails, each report is retried in a transaction of its own, so one bad
+  report never takes others down and a report is never half loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import duckdb
+import pyarrow as pa
+
+from gongkai.transform.agency import level_of, normalize_name, resolve_regions
+from gongkai.transform.models import ParseResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A parse result with what the loader needs besides it."""
+
+    result: ParseResult
+    source_url: str | None = None  # defaults to result.source
+    fetched_at: datetime | None = None
+
+
+@dataclass
+class LoadSummary:
+    new: int = 0  # first version of a report
+    changed: int = 0  # a new version of a known report
+    unchanged: int = 0  # already loaded: nothing written
+    failed_parse: int = 0  # recorded with status failed and its reason
+    errors: list[str] = field(default_factory=list)  # reports that could not be written
+    cells: int = 0
+
+    def add(self, other: LoadSummary) -> None:
+        self.new += other.new
+        self.changed += other.changed
+        self.unchanged += other.unchanged
+        self.failed_parse += other.failed_parse
+        self.errors.extend(other.errors)
+        self.cells += other.cells
+
+    def as_dict(self) -> dict[str, object]:
+        return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged,
+                "failed_parse": self.failed_parse, "errors": list(self.errors), "cells": self.cells}
+
+
+def report_key(result: ParseResult) -> str:
+    if result.status == "failed":
+        return f"failed:{result.source}"
+    if result.agency and result.year:
+        return f"{normalize_name(result.agency)}|{result.year}"
+    return f"source:{result.source}"
+
+
+def output_sha256(result: ParseResult) -> str:
+    """A fingerprint of what the parser made of the report (a new parser may change it)."""
+    payload = {
+        "agency": result.agency, "year": result.year, "layout": result.layout, "title": result.title,
+        "status": result.status, "uncertain": result.uncertain, "warnings": result.warnings,
+        "cells": [(c.table, c.row, c.col, c.value, c.empty, c.raw) for c in result.cells],
+        "checks": [(c.rule, c.where, c.status) for c in result.checks],
+    }
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@dataclass
+class _Planned:
+    item: Incoming
+    key: str
+    content: str
+    output: str
+    version: int
+    report_id: int
+    agency_id: int | None
+    supersedes: int | None  # report_id of the version that stops being current
+
+
+class Loader:
+    """Writes parse results into an open (writable) warehouse connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.agency_ids: dict[str, int] = {}
+        for agency_id, name_norm in con.execute("SELECT agency_id, name_norm FROM agency").fetchall():
+            self.agency_ids[name_norm] = agency_id
+        for alias, agency_id in con.execute("SELECT alias, agency_id FROM agency_alias").fetchall():
+            self.agency_ids.setdefault(normalize_name(alias), agency_id)
+        row = con.execute("SELECT coalesce(max(report_id), 0), (SELECT coalesce(max(agency_id), 0) FROM agency) "
+                          "FROM report").fetchall()[0]
+        self.next_report_id = int(row[0]) + 1 if row else 1
+        self.next_agency_id = int(row[1]) + 1 if row else 1
+
+    # -- public -------------------------------------------------------------------------------
+    def load(self, items: Iterable[Incoming], batch_size: int = 200) -> LoadSummary:
+        summary = LoadSummary()
+        batch: list[Incoming] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                summary.add(self.load_batch(batch))
+                batch = []
+        if batch:
+            summary.add(self.load_batch(batch))
+        return summary
+
+    def load_batch(self, items: list[Incoming]) -> LoadSummary:
+        """Load several reports in one transaction; on failure, one transaction each."""
+        try:
+            return self._write(items)
+        except duckdb.Error as exc:
+            if len(items) == 1:
+                log.error("could not load %s: %s", items[0].result.source, exc)
+                return LoadSummary(errors=[f"{items[0].result.source}: {exc}"])
+            log.warning("batch of %d failed (%s); loading one by one", len(items), exc)
+            summary = LoadSummary()
+            for item in items:
+                summary.add(self.load_batch([item]))
+            return summary
+
+    # -- planning ---------------------------------------------------------------------------------
+    def _existing(self, keys: list[str]) -> dict[str, list[tuple[int, int, str, str, bool]]]:
+        """Versions already stored for these report keys."""
+        found: dict[str, list[tuple[int, int, str, str, bool]]] = {}
+        if not keys:
+            return found
+        wanted = pa.table({"report_key": pa.array(sorted(set(keys)), pa.string())})
+        self.con.register("_gk_keys", wanted)
+        try:
+            rows = self.con.execute(
+                "SELECT r.report_key, r.report_id, r.version, r.content_sha256, r.output_sha256, r.is_current "
+                "FROM report r JOIN _gk_keys k USING (report_key)"
+            ).fetchall()
+        finally:
+            self.con.unregister("_gk_keys")
+        for key, rid, version, content, output, current in rows:
+            found.setdefault(key, []).append((rid, version, content, output, current))
+        return found
+
+    def _plan(self, items: list[Incoming], summary: LoadSummary) -> tuple[list[_Planned], list[tuple[str, str]]]:
+        keyed = [(it, report_key(it.result), it.result.sha256 or "", output_sha256(it.result)) for it in items]
+        existing = self._existing([k for _, k, _, _ in keyed])
+        planned: list[_Planned] = []
+        new_agencies: list[tuple[str, str]] = []
+        for item, key, content, output in keyed:
+            versions = existing.setdefault(key, [])
+            if any(c == content and o == output for _, _, c, o, _ in versions):
+                summary.unchanged += 1
+                continue
+            current = next((rid for rid, _, _, _, cur in versions if cur), None)
+            version = max((v for _, v, _, _, _ in versions), default=0) + 1
+            agency_id = None
+            if item.result.agency:
+                norm = normalize_name(item.result.agency)
+                agency_id = self.agency_ids.get(norm)
+                if agency_id is None:
+                    agency_id = self.agency_ids[norm] = self.next_agency_id
+                    self.next_agency_id += 1
+                    new_agencies.append((item.result.agency, norm))
+            rid = self.next_report_id
+            self.next_report_id += 1
+            planned.append(_Planned(item, key, content, output, version, rid, agency_id, current))
+            for i, (orid, v, c, o, cur) in enumerate(versions):
+                if cur:
+                    versions[i] = (orid, v, c, o, False)
+            versions.append((rid, version, content, output, True))
+            if item.result.status == "failed":
+                summary.failed_parse += 1
+            elif current is None and version == 1:
+                summary.new += 1
+            else:
+                summary.changed += 1
+        return planned, new_agencies
+
+    # -- writing ----------------------------------------------------------------------------------
+    def _write(self, items: list[Incoming]) -> LoadSummary:
+        summary = LoadSummary()
+        saved = (dict(self.agency_ids), self.next_report_id, self.next_agency_id)
+        planned, new_agencies = self._plan(items, summary)
+        if not planned:
+            return summary
+        agencies = self._agency_table(new_agencies)
+        reports = self._report_table(planned)
+        cells = self._cell_table(planned)
+        checks = self._check_table(planned)
+        superseded = [p.supersedes for p in planned if p.supersedes is not None]
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for name, table in (("_gk_agency", agencies), ("_gk_report", reports), ("_gk_cell", cells),
+                                ("_gk_check", checks)):
+                con.register(name, table)
+            if superseded:
+                con.execute("UPDATE report SET is_current = false WHERE report_id IN (SELECT unnest(?))", [superseded])
+            con.execute("INSERT INTO agency BY NAME SELECT * FROM _gk_agency")
+            con.execute("INSERT INTO report BY NAME SELECT * FROM _gk_report")
+            con.execute("INSERT INTO cell BY NAME SELECT * FROM _gk_cell")
+            con.execute("INSERT INTO check_result BY NAME SELECT * FROM _gk_check")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            self.agency_ids, self.next_report_id, self.next_agency_id = saved
+            raise
+        finally:
+            for name in ("_gk_agency", "_gk_report", "_gk_cell", "_gk_check"):
+                con.unregister(name)
+        summary.cells = cells.num_rows
+        return summary
+
+    def _agency_table(self, new: list[tuple[str, str]]) -> pa.Table:
+        regions = resolve_regions([name for name, _ in new]) if new else []
+        return pa.table({
+            "agency_id": pa.array([self.agency_ids[norm] for _, norm in new], pa.int32()),
+            "name": pa.array([name for name, _ in new], pa.string()),
+            "name_norm": pa.array([norm for _, norm in new], pa.string()),
+            "province": pa.array([r.province for r in regions], pa.string()),
+            "city": pa.array([r.city for r in regions], pa.string()),
+            "county": pa.array([r.county for r in regions], pa.string()),
+            "province_code": pa.array([r.province_code for r in regions], pa.string()),
+            "city_code": pa.array([r.city_code for r in regions], pa.string()),
+            "county_code": pa.array([r.county_code for r in regions], pa.string()),
+            "level": pa.array([level_of(name) for name, _ in new], pa.string()),
+        })
+
+    @staticmethod
+    def _report_table(planned: list[_Planned]) -> pa.Table:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        rs = [p.item.result for p in planned]
+        return pa.table({
+            "report_id": pa.array([p.report_id for p in planned], pa.int64()),
+            "report_key": pa.array([p.key for p in planned], pa.string()),
+            "version": pa.array([p.version for p in planned], pa.int32()),
+            "is_current": pa.array([True] * len(planned), pa.bool_()),
+            "agency_id": pa.array([p.agency_id for p in planned], pa.int32()),
+            "year": pa.array([r.year for r in rs], pa.int32()),
+            "layout": pa.array([r.layout for r in rs], pa.string()),
+            "title": pa.array([r.title for r in rs], pa.string()),
+            "source_url": pa.array([p.item.source_url or p.item.result.source for p in planned], pa.string()),
+            "publication_date": pa.array([_date(r.publication_date) for r in rs], pa.date32()),
+            "content_sha256": pa.array([p.content for p in planned], pa.string()),
+            "output_sha256": pa.array([p.output for p in planned], pa.string()),
+            "parser_version": pa.array([r.parser_version or "" for r in rs], pa.string()),
+            "status": pa.array([r.status for r in rs], pa.string()),
+            "warnings": pa.array([list(r.warnings) for r in rs], pa.list_(pa.string())),
+            "uncertain": pa.array([list(r.uncertain) for r in rs], pa.list_(pa.string())),
+            "form": pa.array([r.form for r in rs], pa.string()),
+            "encoding": pa.array([r.encoding for r in rs], pa.string()),
+            "fetched_at": pa.array([p.item.fetched_at for p in planned], pa.timestamp("us")),
+            "loaded_at": pa.array([now] * len(planned), pa.timestamp("us")),
+        })
+
+    @staticmethod
+    def _cell_table(planned: list[_Planned]) -> pa.Table:
+        def rows() -> Iterator[tuple[_Planned, object]]:
+            for p in planned:
+                for c in p.item.result.cells:
+                    yield p, c
+
+        pairs = list(rows())
+        cells = [c for _, c in pairs]
+        origins = [c.origin for c in cells]
+        return pa.table({
+            "report_id": pa.array([p.report_id for p, _ in pairs], pa.int64()),
+            "agency_id": pa.array([p.agency_id for p, _ in pairs], pa.int32()),
+            "year": pa.array([p.item.result.year for p, _ in pairs], pa.int32()),
+            "table_code": pa.array([c.table for c in cells], pa.string()),
+            "row_code": pa.array([c.row for c in cells], pa.string()),
+            "col_code": pa.array([c.col for c in cells], pa.string()),
+            "value": pa.array([float(c.value) for c in cells], pa.float64()),
+            "empty": pa.array([c.empty for c in cells], pa.bool_()),
+            "raw": pa.array([c.raw for c in cells], pa.string()),
+            "table_index": pa.array([o.table if o else None for o in origins], pa.int32()),
+            "grid_row": pa.array([o.row if o else None for o in origins], pa.int32()),
+            "grid_col": pa.array([o.col if o else None for o in origins], pa.int32()),
+            "glued_run": pa.array([c.glued_run for c in cells], pa.string()),
+        })
+
+    @staticmethod
+    def _check_table(planned: list[_Planned]) -> pa.Table:
+        pairs = [(p, k) for p in planned for k in p.item.result.checks]
+        return pa.table({
+            "report_id": pa.array([p.report_id for p, _ in pairs], pa.int64()),
+            "rule": pa.array([k.rule for _, k in pairs], pa.string()),
+            "scope": pa.array([k.where for _, k in pairs], pa.string()),
+            "status": pa.array([k.status for _, k in pairs], pa.string()),
+            "expected": pa.array([k.expected for _, k in pairs], pa.float64()),
+            "actual": pa.array([k.actual for _, k in pairs], pa.float64()),
+            "detail": pa.array([k.detail or None for _, k in pairs], pa.string()),
+        })

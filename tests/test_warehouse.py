@@ -1,0 +1,232 @@
+"""The warehouse: schema, versioned idempotent loads, views, checks, export, bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow.dataset as ds
+import pytest
+
+from gongkai.flows.exporter import ExportError, export
+from gongkai.flows.loader import Incoming, Loader
+from gongkai.flows.warehouse import WarehouseError, check_files, open_warehouse, run_checks, schema_version
+from gongkai.paths import SQL_DIR
+from gongkai.transform.agency import resolve_regions
+from gongkai.transform.parse import parse_report
+from tests.conftest import REAL
+
+REPORTS = sorted(p for p in REAL.iterdir() if not p.name.endswith(".expected.json"))
+
+
+@pytest.fixture(scope="module")
+def parsed():
+    return [parse_report(p.read_bytes(), str(p)) for p in REPORTS]
+
+
+@pytest.fixture
+def warehouse(tmp_path, parsed):
+    con = open_warehouse(tmp_path / "w.duckdb")
+    Loader(con).load([Incoming(r) for r in parsed])
+    yield con
+    con.close()
+
+
+def table_counts(con):
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+            for t in ("agency", "report", "cell", "check_result")}
+
+
+def test_cells_are_the_expected_values(warehouse):
+    got = {}
+    for agency, year, t, r, c, v in warehouse.execute(
+            "SELECT agency, year, table_code, row_code, col_code, value FROM v_cells").fetchall():
+        got[(agency, year, t, r, c)] = v
+    checked = 0
+    for exp_path in sorted(REAL.glob("*.expected.json")):
+        exp = json.loads(exp_path.read_text(encoding="utf-8"))
+        skip = set(exp.get("uncertain", []))
+        for t, rows in exp["cells"].items():
+            for r, cols in rows.items():
+                for c, want in cols.items():
+                    value = got.get((exp["agency"], exp["year"], t, r, c))
+                    if f"{t}.{r}.{c}" in skip or value is None:
+                        continue
+                    assert math.isclose(value, want, abs_tol=1e-9), (exp_path.name, t, r, c, value, want)
+                    checked += 1
+    assert checked > 5000
+
+
+def test_failed_parse_is_recorded_with_its_reason(warehouse):
+    rows = warehouse.execute(
+        "SELECT status, warnings FROM report WHERE source_url LIKE '%045.html'").fetchall()
+    assert rows and rows[0][0] == "failed" and "no report content" in rows[0][1][0]
+
+
+def test_loading_twice_changes_nothing(warehouse, parsed):
+    before = table_counts(warehouse)
+    values = warehouse.execute("SELECT sum(value), count(*) FROM v_cells").fetchall()
+    summary = Loader(warehouse).load([Incoming(r) for r in parsed])
+    assert summary.unchanged == len(parsed) and summary.new == summary.changed == 0
+    assert table_counts(warehouse) == before
+    assert warehouse.execute("SELECT sum(value), count(*) FROM v_cells").fetchall() == values
+
+
+def test_changed_report_becomes_a_new_version(warehouse):
+    text = (REAL / "000.txt").read_text(encoding="utf-8").replace("行政规范性文件\t0\t0\t4", "行政规范性文件\t0\t0\t5")
+    changed = parse_report(text.encode(), str(REAL / "000.txt"))
+    summary = Loader(warehouse).load([Incoming(changed)])
+    assert summary.changed == 1
+    versions = warehouse.execute(
+        "SELECT version, is_current FROM report WHERE report_key LIKE '郑州市上街区科学技术和工业信息化局|2022' "
+        "ORDER BY version").fetchall()
+    assert versions == [(1, False), (2, True)]
+    value = warehouse.execute(
+        "SELECT value FROM v_cells WHERE agency LIKE '郑州市上街区%' AND row_code = 'normative' AND col_code = 'in_force'"
+    ).fetchall()
+    assert value == [(5.0,)]
+    assert run_checks(warehouse) == {f.stem: 0 for f in check_files()}
+
+
+def test_every_view_and_check_runs(warehouse):
+    views = [r[0] for r in warehouse.execute(
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'").fetchall()]
+    assert {"v_cells", "v_t3_wide", "v_summary", "v_yoy", "v_cross_year_warnings", "v_data_quality"} <= set(views)
+    for v in views:
+        warehouse.execute(f"SELECT * FROM {v}").fetchall()
+    assert run_checks(warehouse) == {f.stem: 0 for f in check_files()}
+    cols = [d[0] for d in warehouse.execute("SELECT * FROM v_cells LIMIT 0").description]
+    for c in ("agency", "year", "layout", "table_code", "row_code", "col_code", "value", "empty", "raw",
+              "label_zh", "source_url", "report_id"):
+        assert c in cols
+    dq = warehouse.execute("SELECT agency, failing_rules FROM v_data_quality WHERE agency = '上海市人民政府办公厅' "
+                           "AND year = 2019").fetchall()
+    assert dq and "t3_row_total" in dq[0][1]
+
+
+def test_checks_catch_a_broken_warehouse(warehouse):
+    warehouse.execute("UPDATE report SET is_current = false WHERE report_id = 1")
+    assert run_checks(warehouse)["one_current_version"] == 1
+
+
+def test_summary_view(warehouse):
+    row = warehouse.execute("SELECT applications_received, granted, reviews, lawsuits FROM v_summary "
+                            "WHERE agency = '上海市人民政府办公厅' AND year = 2019").fetchall()[0]
+    assert row == (859.0, 0.0, 7.0, 9.0)
+
+
+def test_export_round_trip(warehouse, tmp_path):
+    out = tmp_path / "export"
+    summary = export(warehouse, out)
+    assert summary.cells == warehouse.execute("SELECT count(*) FROM v_cells").fetchall()[0][0]
+    assert (out / "README.md").exists() and (out / "codebook.csv").exists()
+    assert sorted(p.name for p in (out / "cells").iterdir())[0].startswith("year=")
+    want = warehouse.execute("SELECT report_id, table_code, row_code, col_code, value, empty, raw FROM v_cells "
+                             "ORDER BY ALL").fetchall()
+    back = duckdb.connect().execute(
+        f"SELECT report_id, table_code, row_code, col_code, value, empty, raw "
+        f"FROM read_parquet('{out}/cells/**/*.parquet', hive_partitioning = true) ORDER BY ALL").fetchall()
+    assert back == want
+    frame = ds.dataset(out / "cells", format="parquet", partitioning="hive").to_table().to_pandas()
+    assert len(frame) == len(want)
+    assert pd.read_parquet(out / "reports.parquet")["status"].isin(["ok", "partial", "failed"]).all()
+    manifest = (out / "MANIFEST.sha256").read_text(encoding="utf-8")
+    assert "reports.parquet" in manifest and "README.md" in manifest
+    # a second export replaces the first, leaving no temporary folders behind
+    export(warehouse, out, "csv")
+    assert (out / "reports.csv").exists() and not (out / "reports.parquet").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_export_to_a_file_is_refused(warehouse, tmp_path):
+    target = tmp_path / "export"
+    target.write_text("keep me", encoding="utf-8")
+    with pytest.raises(ExportError, match="is a file"):
+        export(warehouse, target)
+    assert target.read_text(encoding="utf-8") == "keep me"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".export")]  # nothing half-written
+
+
+def test_corrupt_file(tmp_path):
+    path = tmp_path / "w.duckdb"
+    path.write_bytes(b"this is not a database" * 1000)
+    with pytest.raises(WarehouseError, match="not a DuckDB warehouse file"):
+        open_warehouse(path)
+    assert path.read_bytes() == b"this is not a database" * 1000
+
+
+def test_foreign_duckdb_file_is_left_alone(tmp_path):
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE sales (x INTEGER)")
+    con.close()
+    with pytest.raises(WarehouseError, match="not a gongkai warehouse"):
+        open_warehouse(path)
+    con = duckdb.connect(str(path), read_only=True)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    con.close()
+    assert tables == {"sales"}
+
+
+def test_read_only_directory():
+    # /sys refuses new files even to root: a read-only place on every Linux machine
+    with pytest.raises(WarehouseError, match="cannot"):
+        open_warehouse(Path("/sys/gongkai-test/w.duckdb"))
+    with pytest.raises(WarehouseError, match="cannot write|cannot open|permission"):
+        open_warehouse(Path("/sys/w.duckdb"))
+
+
+def test_missing_warehouse_for_readers(tmp_path):
+    with pytest.raises(WarehouseError, match="no warehouse"):
+        open_warehouse(tmp_path / "none.duckdb", read_only=True)
+
+
+def test_migration_from_an_older_schema(tmp_path):
+    path = tmp_path / "w.duckdb"
+    open_warehouse(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("DELETE FROM schema_version")  # pretend nothing was applied yet… on a non-empty file
+    con.close()
+    with pytest.raises(WarehouseError, match="migration"):
+        open_warehouse(path)  # 001 cannot re-create existing tables: a clear error, not a crash
+    con = open_warehouse(tmp_path / "fresh.duckdb")
+    assert schema_version(con) == 1
+    con.close()
+
+
+def test_region_resolution_for_dev_agencies():
+    names = ["郑州市上街区科学技术和工业信息化局", "上海市人民政府办公厅", "平潭综合实验区市场监督管理局", "某某县人民政府"]
+    regions = resolve_regions(names)
+    assert regions[0].county_code == "410106" and regions[0].city_code == "410100"
+    assert regions[1].province_code == "310000" and regions[1].county_code is None
+    assert regions[2].county_code == "350128" and regions[2].province == "福建省"
+    assert regions[3].province_code is None  # "某某县" names no real county
+
+
+def test_cli_load_query_export(tmp_path):
+    exe = [str(Path(sys.executable).parent / "gongkai")]
+    data = tmp_path / "data"
+    p = subprocess.run([*exe, "load", str(REAL / "000.txt"), str(REAL / "047.html"), "--data-dir", str(data)],
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert p.returncode == 0, p.stderr
+    assert "2 new" in p.stdout
+    p = subprocess.run([*exe, "query", "SELECT count(*) AS n FROM v_cells", "--format", "json",
+                        "--data-dir", str(data)], capture_output=True, text=True, timeout=60, check=False)
+    assert json.loads(p.stdout) == {"n": 400}
+    p = subprocess.run([*exe, "query", "DROP TABLE cell", "--data-dir", str(data)],
+                       capture_output=True, text=True, timeout=60, check=False)
+    assert p.returncode == 1 and "read-only" in (p.stderr + p.stdout).lower()
+    p = subprocess.run([*exe, "stats", "--data-dir", str(data)], capture_output=True, text=True, timeout=60, check=False)
+    assert p.returncode == 0 and "all pass" in p.stdout
+    p = subprocess.run([*exe, "export", "--format", "csv", "--data-dir", str(data)],
+                       capture_output=True, text=True, timeout=60, check=False)
+    assert p.returncode == 0 and (data / "export" / "cells").is_dir()
+
+
+def test_sql_lives_in_files():
+    assert (SQL_DIR / "views.sql").exists() and len(check_files()) >= 4
