@@ -1,5 +1,9 @@
 """Benchmarks (``make bench``): ratios against a baseline measured in the same run.
 
+Warehouse: load throughput (cells/s, target ≥ 1 million) for 100,000 generated reports
+(about 20 million cells), file size (target < 1 GB), and the median time of five typical
+analyst queries (target < 0.5 s each).
+
 Glued: median and worst time per glued-digit text (targets: median < 50 ms, worst < 1 s).
 
 Parse: for the HTML pages of the dev corpus and a set of generated pages, the median time per
@@ -23,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.warehouse_bench import bench_warehouse
 from gongkai.transform.parse import parse_report
 from tests.reportgen import Options, generate
 
@@ -122,9 +127,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--generated", type=int, default=100, help="generated reports per set (default 100)")
     ap.add_argument("--repeat", type=int, default=5, help="timing repeats per report (best is kept)")
+    ap.add_argument("--reports", type=int, default=100_000,
+                    help="generated reports loaded into the warehouse benchmark (default 100000 ≈ 20 million cells)")
+    ap.add_argument("--only", choices=("parse", "glued", "warehouse"), help="run one benchmark")
     args = ap.parse_args()
-    bench_parse(args.generated, args.repeat)
-    bench_glued(args.generated)
+    if args.only in (None, "parse"):
+        bench_parse(args.generated, args.repeat)
+    if args.only in (None, "glued"):
+        bench_glued(args.generated)
+    if args.only in (None, "warehouse"):
+        bench_warehouse(args.reports)
 
 
 if __name__ == "__main__":

@@ -44,15 +44,20 @@ FROM v_cells
 WHERE table_code = 't3'
 GROUP BY agency, year, layout, row_code, report_id;
 
--- One row per agency and year: the headline numbers.
+-- One row per agency and year: the headline numbers (read from the few cells they need).
 CREATE OR REPLACE VIEW v_summary AS
+WITH c AS (
+    SELECT report_id, table_code, row_code, col_code, value
+    FROM cell
+    WHERE (table_code = 't3' AND col_code = 'total') OR table_code = 't4'
+)
 SELECT
-    agency, year, layout, report_id,
-    max(value) FILTER (table_code = 't3' AND row_code = 'new_received' AND col_code = 'total') AS applications_received,
-    max(value) FILTER (table_code = 't3' AND row_code = 'granted' AND col_code = 'total') AS granted,
-    max(value) FILTER (table_code = 't3' AND row_code = 'partly_granted' AND col_code = 'total') AS partly_granted,
-    sum(value) FILTER (table_code = 't3' AND row_code LIKE 'denied_%' AND col_code = 'total') AS denied,
-    max(value) FILTER (table_code = 't3' AND row_code = 'results_total' AND col_code = 'total') AS results_total,
+    r.agency, r.year, r.layout, r.report_id,
+    max(value) FILTER (table_code = 't3' AND row_code = 'new_received') AS applications_received,
+    max(value) FILTER (table_code = 't3' AND row_code = 'granted') AS granted,
+    max(value) FILTER (table_code = 't3' AND row_code = 'partly_granted') AS partly_granted,
+    sum(value) FILTER (table_code = 't3' AND row_code LIKE 'denied_%') AS denied,
+    max(value) FILTER (table_code = 't3' AND row_code = 'results_total') AS results_total,
     max(value) FILTER (table_code = 't4' AND row_code = 'review' AND col_code = 'total') AS reviews,
     sum(value) FILTER (table_code = 't4' AND row_code IN ('suit_direct', 'suit_after_review') AND col_code = 'total') AS lawsuits,
     sum(value) FILTER (table_code = 't4' AND col_code = 'corrected') AS corrected,
@@ -61,24 +66,25 @@ SELECT
          THEN sum(value) FILTER (table_code = 't4' AND col_code = 'corrected')
               / sum(value) FILTER (table_code = 't4' AND col_code IN ('upheld', 'corrected', 'other'))
     END AS corrected_rate,
-    CASE WHEN max(value) FILTER (table_code = 't3' AND row_code = 'results_total' AND col_code = 'total') > 0
-         THEN sum(value) FILTER (table_code = 't3' AND row_code LIKE 'denied_%' AND col_code = 'total')
-              / max(value) FILTER (table_code = 't3' AND row_code = 'results_total' AND col_code = 'total')
+    CASE WHEN max(value) FILTER (table_code = 't3' AND row_code = 'results_total') > 0
+         THEN sum(value) FILTER (table_code = 't3' AND row_code LIKE 'denied_%')
+              / max(value) FILTER (table_code = 't3' AND row_code = 'results_total')
     END AS denial_rate
-FROM v_cells
-GROUP BY agency, year, layout, report_id;
+FROM v_current_report r
+JOIN c USING (report_id)
+GROUP BY r.agency, r.year, r.layout, r.report_id;
 
--- Year-over-year change per agency.
+-- Year-over-year change per agency (the previous year is year - 1, not merely the previous row).
 CREATE OR REPLACE VIEW v_yoy AS
 SELECT
-    s.agency, s.year,
-    s.applications_received,
-    p.applications_received AS applications_received_prev,
-    s.applications_received - p.applications_received AS applications_change,
-    s.reviews, p.reviews AS reviews_prev,
-    s.lawsuits, p.lawsuits AS lawsuits_prev
-FROM v_summary s
-LEFT JOIN v_summary p ON p.agency = s.agency AND p.year = s.year - 1;
+    agency, year,
+    applications_received,
+    max(applications_received) OVER prev AS applications_received_prev,
+    applications_received - max(applications_received) OVER prev AS applications_change,
+    reviews, max(reviews) OVER prev AS reviews_prev,
+    lawsuits, max(lawsuits) OVER prev AS lawsuits_prev
+FROM v_summary
+WINDOW prev AS (PARTITION BY agency ORDER BY year RANGE BETWEEN 1 PRECEDING AND 1 PRECEDING);
 
 -- Cross-year rules (warnings): x_carry and x_in_force.
 CREATE OR REPLACE VIEW v_cross_year_warnings AS

@@ -230,3 +230,11 @@ def test_cli_load_query_export(tmp_path):
 
 def test_sql_lives_in_files():
     assert (SQL_DIR / "views.sql").exists() and len(check_files()) >= 4
+
+
+def test_year_over_year_uses_the_previous_year_only(warehouse):
+    rows = {y: (cur, prev) for y, cur, prev in warehouse.execute(
+        "SELECT year, applications_received, applications_received_prev FROM v_yoy "
+        "WHERE agency = '平潭综合实验区'").fetchall()}
+    assert rows[2024][1] == rows[2023][0]  # 2023 → 2024
+    assert rows[2021][1] is None  # no 2020 report: no previous year, not 2019's number

@@ -12,10 +12,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
+import gc
 import logging
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -23,9 +23,10 @@ import duckdb
 import pyarrow as pa
 
 from gongkai.transform.agency import level_of, normalize_name, resolve_regions
-from gongkai.transform.models import ParseResult
+from gongkai.transform.models import CellValue, Check, ParseResult, output_sha256
 
 log = logging.getLogger(__name__)
+
 
 
 @dataclass(frozen=True)
@@ -65,17 +66,6 @@ def report_key(result: ParseResult) -> str:
     if result.agency and result.year:
         return f"{normalize_name(result.agency)}|{result.year}"
     return f"source:{result.source}"
-
-
-def output_sha256(result: ParseResult) -> str:
-    """A fingerprint of what the parser made of the report (a new parser may change it)."""
-    payload = {
-        "agency": result.agency, "year": result.year, "layout": result.layout, "title": result.title,
-        "status": result.status, "uncertain": result.uncertain, "warnings": result.warnings,
-        "cells": [(c.table, c.row, c.col, c.value, c.empty, c.raw) for c in result.cells],
-        "checks": [(c.rule, c.where, c.status) for c in result.checks],
-    }
-    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
 def _date(value: str | None) -> date | None:
@@ -130,7 +120,8 @@ class Loader:
     def load_batch(self, items: list[Incoming]) -> LoadSummary:
         """Load several reports in one transaction; on failure, one transaction each."""
         try:
-            return self._write(items)
+            with _no_gc():
+                return self._write(items)
         except duckdb.Error as exc:
             if len(items) == 1:
                 log.error("could not load %s: %s", items[0].result.source, exc)
@@ -161,7 +152,8 @@ class Loader:
         return found
 
     def _plan(self, items: list[Incoming], summary: LoadSummary) -> tuple[list[_Planned], list[tuple[str, str]]]:
-        keyed = [(it, report_key(it.result), it.result.sha256 or "", output_sha256(it.result)) for it in items]
+        keyed = [(it, report_key(it.result), it.result.sha256 or "", it.result.output_sha256 or output_sha256(it.result))
+                 for it in items]
         existing = self._existing([k for _, k, _, _ in keyed])
         planned: list[_Planned] = []
         new_agencies: list[tuple[str, str]] = []
@@ -274,39 +266,75 @@ class Loader:
 
     @staticmethod
     def _cell_table(planned: list[_Planned]) -> pa.Table:
-        def rows() -> Iterator[tuple[_Planned, object]]:
-            for p in planned:
-                for c in p.item.result.cells:
-                    yield p, c
-
-        pairs = list(rows())
-        cells = [c for _, c in pairs]
-        origins = [c.origin for c in cells]
+        report_ids: list[int] = []
+        agency_ids: list[int | None] = []
+        years: list[int | None] = []
+        cells: list[CellValue] = []
+        for p in planned:
+            n = len(p.item.result.cells)
+            report_ids.extend([p.report_id] * n)
+            agency_ids.extend([p.agency_id] * n)
+            years.extend([p.item.result.year] * n)
+            cells.extend(p.item.result.cells)
+        if not cells:
+            return _empty_cells()
+        tables, rows, cols, values, raws, empties, origins, runs = zip(*cells)
+        if origins.count(None) == len(origins):
+            positions: tuple[list[int | None], ...] = ([None] * len(cells),) * 3
+        else:
+            positions = ([o.table if o else None for o in origins], [o.row if o else None for o in origins],
+                         [o.col if o else None for o in origins])
         return pa.table({
-            "report_id": pa.array([p.report_id for p, _ in pairs], pa.int64()),
-            "agency_id": pa.array([p.agency_id for p, _ in pairs], pa.int32()),
-            "year": pa.array([p.item.result.year for p, _ in pairs], pa.int32()),
-            "table_code": pa.array([c.table for c in cells], pa.string()),
-            "row_code": pa.array([c.row for c in cells], pa.string()),
-            "col_code": pa.array([c.col for c in cells], pa.string()),
-            "value": pa.array([float(c.value) for c in cells], pa.float64()),
-            "empty": pa.array([c.empty for c in cells], pa.bool_()),
-            "raw": pa.array([c.raw for c in cells], pa.string()),
-            "table_index": pa.array([o.table if o else None for o in origins], pa.int32()),
-            "grid_row": pa.array([o.row if o else None for o in origins], pa.int32()),
-            "grid_col": pa.array([o.col if o else None for o in origins], pa.int32()),
-            "glued_run": pa.array([c.glued_run for c in cells], pa.string()),
+            "report_id": pa.array(report_ids, pa.int64()),
+            "agency_id": pa.array(agency_ids, pa.int32()),
+            "year": pa.array(years, pa.int32()),
+            "table_code": pa.array(tables, pa.string()),
+            "row_code": pa.array(rows, pa.string()),
+            "col_code": pa.array(cols, pa.string()),
+            "value": pa.array(values, pa.float64()),
+            "empty": pa.array(empties, pa.bool_()),
+            "raw": pa.array(raws, pa.string()),
+            "table_index": pa.array(positions[0], pa.int32()),
+            "grid_row": pa.array(positions[1], pa.int32()),
+            "grid_col": pa.array(positions[2], pa.int32()),
+            "glued_run": pa.array(runs, pa.string()),
         })
 
     @staticmethod
     def _check_table(planned: list[_Planned]) -> pa.Table:
-        pairs = [(p, k) for p in planned for k in p.item.result.checks]
+        report_ids: list[int] = []
+        checks: list[Check] = []
+        for p in planned:
+            report_ids.extend([p.report_id] * len(p.item.result.checks))
+            checks.extend(p.item.result.checks)
+        rules, scopes, statuses, expected, actual, details = zip(*checks) if checks else ((),) * 6
         return pa.table({
-            "report_id": pa.array([p.report_id for p, _ in pairs], pa.int64()),
-            "rule": pa.array([k.rule for _, k in pairs], pa.string()),
-            "scope": pa.array([k.where for _, k in pairs], pa.string()),
-            "status": pa.array([k.status for _, k in pairs], pa.string()),
-            "expected": pa.array([k.expected for _, k in pairs], pa.float64()),
-            "actual": pa.array([k.actual for _, k in pairs], pa.float64()),
-            "detail": pa.array([k.detail or None for _, k in pairs], pa.string()),
+            "report_id": pa.array(report_ids, pa.int64()),
+            "rule": pa.array(rules, pa.string()),
+            "scope": pa.array(scopes, pa.string()),
+            "status": pa.array(statuses, pa.string()),
+            "expected": pa.array(expected, pa.float64()),
+            "actual": pa.array(actual, pa.float64()),
+            "detail": pa.array([d or None for d in details], pa.string()),
         })
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch is turned into Arrow columns: with
+    millions of live cell objects its passes cost more than the conversion itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _empty_cells() -> pa.Table:
+    ints = ("report_id", "agency_id", "year", "table_index", "grid_row", "grid_col")
+    names = ("report_id", "agency_id", "year", "table_code", "row_code", "col_code", "value", "empty", "raw",
+             "table_index", "grid_row", "grid_col", "glued_run")
+    types = {"value": pa.float64(), "empty": pa.bool_()}
+    return pa.table({n: pa.array([], pa.int64() if n in ints else types.get(n, pa.string())) for n in names})

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from gongkai.transform.document import Origin
 
 
-@dataclass(frozen=True)
-class CellValue:
+class CellValue(NamedTuple):
+    """One printed cell with its canonical codes (a tuple: the loader transposes many at once)."""
+
     table: str
     row: str
     col: str
@@ -31,8 +34,9 @@ class CellValue:
         return d
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
+    """The outcome of one rule at one place (a column or row)."""
+
     rule: str
     where: str
     status: str  # pass | fail | skip
@@ -65,7 +69,8 @@ class ParseResult:
     uncertain: list[str] = field(default_factory=list)  # "t3.granted.total": cells left out as ambiguous
     form: str | None = None
     encoding: str | None = None
-    sha256: str | None = None
+    sha256: str | None = None  # of the bytes read
+    output_sha256: str | None = None  # of what the parser made of them (set by the loader if missing)
     parser_version: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -77,8 +82,23 @@ class ParseResult:
             "warnings": list(self.warnings),
             "uncertain": list(self.uncertain),
             "publication_date": self.publication_date, "form": self.form, "encoding": self.encoding,
-            "sha256": self.sha256, "parser_version": self.parser_version,
+            "sha256": self.sha256, "output_sha256": self.output_sha256, "parser_version": self.parser_version,
         }
 
     def failing_rules(self) -> list[Check]:
         return [c for c in self.checks if c.status == "fail"]
+
+
+_CELL_FIELDS = attrgetter("table", "row", "col", "value", "empty", "raw")
+_CHECK_FIELDS = attrgetter("rule", "where", "status")
+
+
+def output_sha256(result: ParseResult) -> str:
+    """A fingerprint of what the parser made of a report: a new parser that reads the same
+    bytes differently gives a different fingerprint (and the warehouse a new version)."""
+    payload = (
+        result.agency, result.year, result.layout, result.title, result.status,
+        tuple(result.uncertain), tuple(result.warnings),
+        tuple(map(_CELL_FIELDS, result.cells)), tuple(map(_CHECK_FIELDS, result.checks)),
+    )
+    return hashlib.sha256(repr(payload).encode()).hexdigest()

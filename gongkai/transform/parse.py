@@ -22,7 +22,7 @@ from gongkai.transform.glued import looks_glued
 from gongkai.transform.html_reader import read_html
 from gongkai.transform.mapping import detect_layout, locate_sections, map_tables
 from gongkai.transform.metadata import Metadata, extract_metadata
-from gongkai.transform.models import CellValue, ParseResult
+from gongkai.transform.models import CellValue, ParseResult, output_sha256
 from gongkai.transform.narrative import stated_counts
 from gongkai.transform.records import records_of
 from gongkai.transform.rules import run_rules
@@ -67,6 +67,7 @@ def parse_report(data: bytes, source: str) -> ParseResult:
         log.exception("unexpected error parsing %s", source)
         result.status = "failed"
         result.warnings.append(f"internal error: {type(exc).__name__}: {exc}")
+    result.output_sha256 = output_sha256(result)
     return result
 
 

@@ -1,0 +1,98 @@
+"""Warehouse benchmark: load throughput for generated reports, then five typical analyst queries."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from gongkai.flows.loader import Incoming, Loader
+from gongkai.flows.warehouse import open_warehouse
+from gongkai.transform.codebook import load_codebook
+from gongkai.transform.models import CellValue, ParseResult, output_sha256
+from gongkai.transform.rules import run_rules
+
+COUNTIES = ["北京市朝阳区", "郑州市上街区", "上海市浦东新区", "广州市天河区", "成都市武侯区", "杭州市西湖区",
+            "武汉市洪山区", "南京市鼓楼区", "福州市鼓楼区", "西安市雁塔区"]
+DEPARTMENTS = ["人民政府", "教育局", "公安局", "财政局", "交通运输局", "卫生健康委员会", "市场监督管理局",
+               "自然资源局", "生态环境局", "住房和城乡建设局", "农业农村局", "应急管理局", "民政局", "司法局"]
+YEARS = list(range(2019, 2026))
+
+
+def synthetic_results(n_reports: int, seed: int = 1):
+    """Parse results as the parser would make them (the parse itself is benchmarked elsewhere)."""
+    rng = random.Random(seed)
+    cb = load_codebook()
+    layouts = {layout: cb.cells(layout) for layout in ("2019", "2021")}
+    n_agencies = max(1, n_reports // len(YEARS))
+    for i in range(n_reports):
+        agency_no, year = divmod(i, len(YEARS))
+        county = COUNTIES[agency_no % len(COUNTIES)]
+        dept = DEPARTMENTS[agency_no % len(DEPARTMENTS)]
+        agency = f"{county}{dept}" if agency_no < len(COUNTIES) * len(DEPARTMENTS) else \
+            f"{county}第{agency_no}{dept}"
+        year = YEARS[year]
+        layout = "2019" if year < 2021 else "2021"
+        r = ParseResult(source=f"https://portal.example/{agency_no % n_agencies}/{year}.html", agency=agency,
+                        year=year, layout=layout, title=f"{agency}{year}年政府信息公开工作年度报告", status="ok",
+                        sha256=f"{i:064x}", parser_version="bench")
+        r.cells = [CellValue(t, row, col, rng.choice((0, 0, 0, rng.randint(0, 40))), "0", False)
+                   for t, row, col in layouts[layout]]
+        r.checks = run_rules(r.cells, layout)
+        r.output_sha256 = output_sha256(r)  # part of parsing, like the checks
+        yield r
+
+
+QUERIES = {
+    "applications by year, one county": (
+        "SELECT year, sum(value) FROM v_cells WHERE county_code = '410106' AND table_code = 't3' "
+        "AND row_code = 'new_received' AND col_code = 'total' GROUP BY year ORDER BY year"),
+    "top 20 agencies by denial rate": (
+        "SELECT agency, denial_rate FROM v_summary WHERE year = 2023 AND results_total >= 10 "
+        "ORDER BY denial_rate DESC, agency LIMIT 20"),
+    "year-over-year change": (
+        "SELECT agency, applications_change FROM v_yoy WHERE year = 2024 "
+        "ORDER BY applications_change DESC NULLS LAST LIMIT 20"),
+    "one agency's history": (
+        "SELECT year, row_code, total FROM v_t3_wide WHERE agency = '郑州市上街区教育局' ORDER BY year, row_code"),
+    "reports failing t3_balance": (
+        "SELECT r.agency, r.year FROM check_result k JOIN v_current_report r USING (report_id) "
+        "WHERE k.rule = 't3_balance' AND k.status = 'fail' ORDER BY r.agency, r.year LIMIT 100"),
+}
+
+
+def bench_warehouse(n_reports: int, batch: int = 2000) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="gongkai-bench-"))
+    try:
+        con = open_warehouse(tmp / "w.duckdb")
+        loader = Loader(con)
+        load_time = 0.0
+        cells = 0
+        gen = synthetic_results(n_reports)
+        while True:
+            items = [Incoming(r) for _, r in zip(range(batch), gen)]
+            if not items:
+                break
+            t0 = time.perf_counter()
+            summary = loader.load_batch(items)
+            load_time += time.perf_counter() - t0
+            cells += summary.cells
+        con.execute("CHECKPOINT")
+        size = (tmp / "w.duckdb").stat().st_size
+        print(f"\n== warehouse: load {n_reports} generated reports ==")
+        print(f"cells loaded: {cells:,} in {load_time:.1f} s = {cells / load_time:,.0f} cells/s (target ≥ 1,000,000)")
+        print(f"warehouse file: {size / 2**20:,.0f} MB (target < 1 GB for 20 million cells)")
+        print(f"{'query (median of 5)':<40} {'ms':>8}")
+        for name, sql in QUERIES.items():
+            times = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                con.execute(sql).fetchall()
+                times.append(time.perf_counter() - t0)
+            print(f"{name:<40} {statistics.median(times) * 1000:>8.1f}   (target < 500)")
+        con.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
