@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.warehouse_bench import bench_warehouse
 from gongkai.transform.parse import parse_report
-from tests.reportgen import Options, generate
+from gongkai.devtools.reportgen import Options, generate
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from gongkai.transform.glued import row_splits, solve_t3, splits, unglue_lines
 from gongkai.transform.parse import parse_report
 from tests.conftest import REAL, cells_of
-from tests.reportgen import Options, generate
+from gongkai.devtools.reportgen import Options, generate
 
 GLUED = [p for p in sorted(REAL.glob("*.expected.json"))
          if json.loads(p.read_text(encoding="utf-8"))["source_form"] == "text-glued"]

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gongkai.transform.parse import parse_report
-from tests.reportgen import Generated, Options, generate
+from gongkai.devtools.reportgen import Generated, Options, generate
 
 OPTIONS = st.builds(
     Options,

@@ -15,7 +15,14 @@ import pytest
 
 from gongkai.flows.exporter import ExportError, export
 from gongkai.flows.loader import Incoming, Loader
-from gongkai.flows.warehouse import WarehouseError, check_files, open_warehouse, run_checks, schema_version
+from gongkai.flows.warehouse import (
+    WarehouseError,
+    check_files,
+    latest_version,
+    open_warehouse,
+    run_checks,
+    schema_version,
+)
 from gongkai.paths import SQL_DIR
 from gongkai.transform.agency import resolve_regions
 from gongkai.transform.parse import parse_report
@@ -188,14 +195,18 @@ def test_missing_warehouse_for_readers(tmp_path):
 
 def test_migration_from_an_older_schema(tmp_path):
     path = tmp_path / "w.duckdb"
-    open_warehouse(path).close()
-    con = duckdb.connect(str(path))
-    con.execute("DELETE FROM schema_version")  # pretend nothing was applied yet… on a non-empty file
+    con = duckdb.connect(str(path))  # a warehouse as schema version 1 left it
+    con.execute((SQL_DIR / "schema_version.sql").read_text(encoding="utf-8"))
+    con.execute((SQL_DIR / "migrations" / "001_init.sql").read_text(encoding="utf-8"))
+    con.execute("INSERT INTO schema_version (version, name) VALUES (1, '001_init')")
+    con.execute("INSERT INTO agency VALUES (1, '某局', '某局', NULL, NULL, NULL, NULL, NULL, NULL, 'department')")
     con.close()
-    with pytest.raises(WarehouseError, match="migration"):
-        open_warehouse(path)  # 001 cannot re-create existing tables: a clear error, not a crash
-    con = open_warehouse(tmp_path / "fresh.duckdb")
-    assert schema_version(con) == 1
+    with pytest.raises(WarehouseError, match="schema version 1"):
+        open_warehouse(path, read_only=True)  # readers do not upgrade
+    con = open_warehouse(path)
+    assert schema_version(con) == latest_version() >= 2
+    assert con.execute("SELECT count(*) FROM fetch_log").fetchall() == [(0,)]
+    assert con.execute("SELECT name FROM agency").fetchall() == [("某局",)]  # data kept
     con.close()
 
 

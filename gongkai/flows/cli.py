@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -15,13 +16,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from gongkai import __version__
+from gongkai.extract.sources import SourceError, load_sources
 from gongkai.flows.exporter import ExportError, export
 from gongkai.flows.loader import Incoming, Loader, LoadSummary
 from gongkai.flows.output import print_rows
 from gongkai.flows.parse_files import expand_paths, parse_path
+from gongkai.flows.pipeline import FetchOptions, RunSummary
 from gongkai.flows.settings import configure_logging, load_settings
 from gongkai.flows.warehouse import WarehouseError, open_warehouse, run_checks, warehouse_path
-from gongkai.paths import SQL_DIR
+from gongkai.paths import DATA_DIR, SQL_DIR
 from gongkai.transform.models import ParseResult
 
 app = typer.Typer(
@@ -237,3 +240,146 @@ def stats(data_dir: DataDir = None) -> None:
     print_rows(columns, rows, "table")
     bad = {k: v for k, v in checks.items() if v}
     typer.echo("warehouse checks: " + ("all pass" if not bad else ", ".join(f"{k}: {v} rows" for k, v in bad.items())))
+
+
+SourcesFile = Annotated[
+    Path | None,
+    typer.Option("--sources", help="Sources registry (default: data/sources.toml of the project)."),
+]
+
+
+def _sources_file(value: Path | None) -> Path:
+    path = value if value is not None else DATA_DIR / "sources.toml"
+    try:
+        sources = load_sources(path)
+    except SourceError as exc:
+        _fail(str(exc))
+    if not any(s.enabled for s in sources):
+        _fail(f"{path} has no enabled source (set enabled = true on an entry)")
+    return path
+
+
+@app.command()
+def crawl(
+    sources: SourcesFile = None,
+    data_dir: DataDir = None,
+    no_export: Annotated[bool, typer.Option("--no-export", help="Skip the Parquet export at the end.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request before it is retried.")] = 15.0,
+) -> None:
+    """Run the nightly flow once: discover → fetch → parse → load → export.
+
+    Example:
+
+        gongkai crawl --sources data/sources.toml --data-dir ./data
+
+    Runs as a Prefect flow (a temporary local Prefect server starts when no PREFECT_API_URL is set).
+    Interrupted runs can simply be run again: everything already archived or loaded is reused.
+    """
+    from gongkai.flows.nightly import nightly_flow  # Prefect is imported only when a flow runs
+
+    path = _sources_file(sources)
+    directory = _data_dir(data_dir)
+    try:
+        result = nightly_flow(str(path.resolve()), str(directory.resolve()), not no_export,
+                              FetchOptions(timeout=timeout))
+    except (WarehouseError, ExportError, SourceError) as exc:
+        _fail(str(exc))
+    for line in summary_lines(result):
+        typer.echo(line)
+
+
+@app.command(name="reparse")
+def reparse_cmd(data_dir: DataDir = None) -> None:
+    """Re-parse every archived report page with the current parser (no network); changed output
+    becomes a new report version.
+
+    Example:
+
+        gongkai reparse --data-dir ./data
+    """
+    from gongkai.flows.nightly import reparse_flow
+
+    try:
+        result = reparse_flow(str(_data_dir(data_dir).resolve()))
+    except WarehouseError as exc:
+        _fail(str(exc))
+    for line in summary_lines(result):
+        typer.echo(line)
+
+
+@app.command()
+def serve(
+    sources: SourcesFile = None,
+    data_dir: DataDir = None,
+    cron: Annotated[str, typer.Option("--cron", help="When to run (cron, Asia/Shanghai time).")] = "0 2 * * *",
+) -> None:
+    """Register and serve the nightly deployment (cron 0 2 * * *, Asia/Shanghai) until stopped.
+
+    Example:
+
+        prefect server start &                       # or: export PREFECT_API_URL=http://host:4200/api
+        gongkai serve --sources data/sources.toml --data-dir /srv/gongkai/data
+
+    Schedules need a running Prefect server: start one with `prefect server start`, or point
+    PREFECT_API_URL at an existing one.
+    """
+    from prefect.schedules import Cron
+
+    from gongkai.flows.nightly import nightly_flow
+
+    path = _sources_file(sources)
+    nightly_flow.serve(
+        name="gongkai-nightly",
+        schedules=[Cron(cron, timezone="Asia/Shanghai")],
+        parameters={"sources_file": str(path.resolve()), "data_dir": str(_data_dir(data_dir).resolve())},
+    )
+
+
+@app.command()
+def demo(data_dir: DataDir = None) -> None:
+    """Crawl the bundled simulated portal into the data directory and show what came out.
+
+    Example:
+
+        gongkai demo --data-dir ./data
+
+    Starts the simulated portal on 127.0.0.1, runs the nightly flow against it, prints the run
+    summary and three example queries, and stops the portal.
+    """
+    from gongkai.devtools.simportal import SimPortal
+    from gongkai.flows.nightly import nightly_flow
+
+    directory = _data_dir(data_dir)
+    with SimPortal() as portal, tempfile.TemporaryDirectory() as tmp:
+        sources = Path(tmp) / "sources.toml"
+        sources.write_text(portal.sources_toml(delay_s=0.05), encoding="utf-8")
+        typer.echo(f"simulated portal at {portal.url('/')}; crawling into {directory}")
+        try:
+            result = nightly_flow(str(sources), str(directory.resolve()), True, FetchOptions(timeout=2.0))
+        except (WarehouseError, ExportError) as exc:
+            _fail(str(exc))
+    for line in summary_lines(result):
+        typer.echo(line)
+    con = open_warehouse(warehouse_path(directory), read_only=True)
+    try:
+        for title, sql in DEMO_QUERIES:
+            typer.echo(f"\n{title}\n  {sql}")
+            cur = con.execute(sql)
+            print_rows([d[0] for d in cur.description or []], cur.fetchall(), "table")
+    finally:
+        con.close()
+
+
+DEMO_QUERIES = (
+    ("Applications received per agency and year:",
+     "SELECT agency, year, applications_received, denied, reviews FROM v_summary ORDER BY agency, year LIMIT 12"),
+    ("Reports per layout and status:",
+     "SELECT layout, status, count(*) AS reports FROM v_current_report GROUP BY ALL ORDER BY ALL"),
+    ("Where each number came from (table 三, one report):",
+     "SELECT agency, row_code, col_code, value, raw, source_url FROM v_cells "
+     "WHERE table_code = 't3' AND col_code = 'total' AND value > 0 ORDER BY agency, row_code LIMIT 8"),
+)
+
+
+def summary_lines(result: dict[str, object]) -> list[str]:
+    return RunSummary(**result).lines()  # type: ignore[arg-type]

@@ -382,11 +382,13 @@ class Renderer:
         return text.encode("gb18030" if o.gbk else "utf-8")
 
 
-def generate(seed: int, opts: Options, layout: str | None = None) -> Generated:
+def generate(seed: int, opts: Options, layout: str | None = None, *, agency: str | None = None,
+             year: int | None = None) -> Generated:
     rng = random.Random(seed)
     layout = layout or rng.choice(["2019", "2021"])
-    year = rng.choice([2019, 2020]) if layout == "2019" else rng.randint(2021, 2025)
-    gen = Generated(layout=layout, agency=rng.choice(AGENCIES), year=year)
+    drawn_year = rng.choice([2019, 2020]) if layout == "2019" else rng.randint(2021, 2025)
+    drawn_agency = rng.choice(AGENCIES)
+    gen = Generated(layout=layout, agency=agency or drawn_agency, year=year or drawn_year)
     gen.values = random_values(rng, layout, glued=opts.form == "glued")
     gen.data = Renderer(rng, opts, gen).render()
     gen.source = {"html": "generated.html", "pipe": "generated.md"}.get(opts.form, "generated.txt")

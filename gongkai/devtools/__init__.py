@@ -1,0 +1,1 @@
+"""Tools for tests, benchmarks and the demo: a report generator and a simulated portal."""

@@ -1,0 +1,53 @@
+"""The Prefect flows: ``nightly`` (discover → fetch → parse → load → export) and ``reparse``.
+
+The steps are the plain functions of flows/pipeline.py; here they run as Prefect tasks so
+that runs, retries and logs show in Prefect. Loads stay in one task: DuckDB allows one
+writing process per file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+
+from gongkai.extract.sources import load_sources
+from gongkai.flows import pipeline
+from gongkai.flows.pipeline import FetchOptions, RunSummary
+
+
+@task(name="crawl-and-load", retries=1, retry_delay_seconds=10, cache_policy=NONE)
+def crawl_and_load(sources_file: str, data_dir: str, do_export: bool, options: FetchOptions) -> dict[str, object]:
+    logger = get_run_logger()
+    sources = load_sources(Path(sources_file))
+    summary = pipeline.nightly(sources, Path(data_dir), options=options, do_export=do_export, progress=logger.info)
+    for line in summary.lines():
+        logger.info(line)
+    return summary.as_dict()
+
+
+@flow(name="nightly", log_prints=True)
+def nightly_flow(sources_file: str, data_dir: str, do_export: bool = True,
+                 options: FetchOptions | None = None) -> dict[str, object]:
+    """Crawl every enabled source, archive what was fetched, load new and changed reports, export."""
+    return crawl_and_load(sources_file, data_dir, do_export, options or FetchOptions())
+
+
+@task(name="reparse-archive", cache_policy=NONE)
+def reparse_task(data_dir: str) -> dict[str, object]:
+    logger = get_run_logger()
+    summary = pipeline.reparse(Path(data_dir), progress=logger.info)
+    for line in summary.lines():
+        logger.info(line)
+    return summary.as_dict()
+
+
+@flow(name="reparse")
+def reparse_flow(data_dir: str) -> dict[str, object]:
+    """Re-parse the raw archive with the current parser; no network."""
+    return reparse_task(data_dir)
+
+
+def summary_from(d: dict[str, object]) -> RunSummary:
+    return RunSummary(**d)  # type: ignore[arg-type]

@@ -1,0 +1,240 @@
+"""The steps of the nightly crawl and of the re-parse, as plain functions (the Prefect flows in
+flows/nightly.py call them as tasks; tests call them directly).
+
+discover + fetch (extract/) → fetch log → parse (transform/) → load (one writer) → export.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from gongkai.extract.archive import RawArchive
+from gongkai.extract.crawl import CrawlResult, FoundReport, crawl
+from gongkai.extract.http import Fetcher, FetchRecord, Validators
+from gongkai.extract.sources import Source
+from gongkai.flows.exporter import export
+from gongkai.flows.loader import Incoming, Loader, LoadSummary
+from gongkai.flows.warehouse import open_warehouse, warehouse_path
+from gongkai.paths import SQL_DIR
+from gongkai.transform.parse import parse_report
+
+log = logging.getLogger(__name__)
+
+ARCHIVE_DIR = "archive"
+
+
+@dataclass
+class FetchOptions:
+    timeout: float = 15.0
+    attempts: int = 4
+    backoff: float = 0.5
+    backoff_max: float = 20.0
+    retry_after_max: float = 60.0
+    max_bytes: int = 30 * 1024 * 1024
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    flow: str
+    portals: int = 0
+    list_pages: int = 0
+    pages_fetched: int = 0  # 200 responses with a body
+    not_modified: int = 0  # 304 responses
+    bytes_transferred: int = 0
+    reports_found: int = 0
+    attachments: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed_parse: int = 0
+    cells: int = 0
+    failures: dict[str, int] = field(default_factory=dict)  # reason → count
+    exported_to: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"run {self.run_id} ({self.flow})",
+            f"portals: {self.portals}, list pages: {self.list_pages}, pages fetched: {self.pages_fetched}, "
+            f"not modified (304): {self.not_modified}, bytes: {self.bytes_transferred:,}",
+            f"reports found: {self.reports_found}, attachments archived: {self.attachments}",
+            f"reports loaded: {self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
+            f"{self.failed_parse} failed to parse; {self.cells} cells written",
+        ]
+        if self.failures:
+            out.append("failures: " + "; ".join(f"{k}: {v}" for k, v in sorted(self.failures.items())))
+        if self.exported_to:
+            out.append(f"export: {self.exported_to}")
+        return out
+
+
+def _reason(error: str) -> str:
+    """Group errors by kind for the summary (not by URL)."""
+    for key in ("robots.txt", "off-site", "exceeds the cap", "HTTP 404", "HTTP 403", "HTTP 5", "HTTP 429",
+                "Timeout", "ConnectError", "RemoteProtocolError", "ReadError"):
+        if key in error:
+            return key
+    return error.split(":")[0][:60]
+
+
+def previous_validators(con: duckdb.DuckDBPyConnection) -> dict[str, Validators]:
+    rows = con.execute((SQL_DIR / "reports" / "validators.sql").read_text(encoding="utf-8")).fetchall()
+    return {url: Validators(etag, modified, sha) for url, etag, modified, sha in rows}
+
+
+def record_fetches(con: duckdb.DuckDBPyConnection, run_id: str, records: list[FetchRecord]) -> None:
+    if not records:
+        return
+    cols = {
+        "run_id": [run_id] * len(records),
+        "source_name": [r.source_name for r in records],
+        "kind": [r.kind for r in records],
+        "url": [r.url for r in records],
+        "final_url": [r.final_url for r in records],
+        "status_code": pa.array([r.status_code for r in records], pa.int32()),
+        "not_modified": [r.not_modified for r in records],
+        "etag": [r.etag for r in records],
+        "last_modified": [r.last_modified for r in records],
+        "content_type": [r.content_type for r in records],
+        "bytes": pa.array([r.bytes for r in records], pa.int64()),
+        "sha256": [r.sha256 for r in records],
+        "attempts": pa.array([r.attempts for r in records], pa.int32()),
+        "error": [r.error for r in records],
+        "fetched_at": pa.array([r.fetched_at for r in records], pa.timestamp("us")),
+        "elapsed_ms": [r.elapsed_ms for r in records],
+    }
+    table = pa.table({k: v if isinstance(v, pa.Array) else pa.array(v) for k, v in cols.items()})
+    con.register("_gk_fetch", table)
+    try:
+        con.execute("INSERT INTO fetch_log BY NAME SELECT * FROM _gk_fetch")
+    finally:
+        con.unregister("_gk_fetch")
+
+
+def run_crawl(sources: list[Source], archive: RawArchive, validators: dict[str, Validators],
+              options: FetchOptions, progress: Callable[[str], None] | None = None) -> tuple[CrawlResult, list[FetchRecord]]:
+    async def go() -> tuple[CrawlResult, list[FetchRecord]]:
+        async with Fetcher(archive, validators=validators, timeout=options.timeout, attempts=options.attempts,
+                           backoff=options.backoff, backoff_max=options.backoff_max,
+                           retry_after_max=options.retry_after_max, max_bytes=options.max_bytes) as fetcher:
+            result = await crawl(sources, fetcher, progress)
+            return result, fetcher.records
+
+    return asyncio.run(go())
+
+
+def load_found(con: duckdb.DuckDBPyConnection, archive: RawArchive, found: list[FoundReport],
+               progress: Callable[[str], None] | None = None) -> LoadSummary:
+    """Parse every fetched report page from the archive and load it (one writer, batched)."""
+    loader = Loader(con)
+    summary = LoadSummary()
+    batch: list[Incoming] = []
+    pages = [f for f in found if f.record.ok and not f.is_file]
+    for i, item in enumerate(pages, start=1):
+        url = item.record.final_url or item.link.url
+        result = parse_report(archive.get(item.record.sha256 or ""), url)
+        batch.append(Incoming(result, source_url=url, fetched_at=item.record.fetched_at))
+        if len(batch) >= 100 or i == len(pages):
+            summary.add(loader.load_batch(batch))
+            batch = []
+            if progress:
+                progress(f"parsed and loaded {i}/{len(pages)} report pages")
+    return summary
+
+
+def _begin_run(con: duckdb.DuckDBPyConnection, flow: str) -> str:
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    con.execute("INSERT INTO crawl_run (run_id, flow, started_at) VALUES (?, ?, ?)",
+                [run_id, flow, datetime.now(UTC).replace(tzinfo=None)])
+    return run_id
+
+
+def _end_run(con: duckdb.DuckDBPyConnection, summary: RunSummary) -> None:
+    con.execute("UPDATE crawl_run SET finished_at = ?, summary = ? WHERE run_id = ?",
+                [datetime.now(UTC).replace(tzinfo=None), json.dumps(summary.as_dict(), ensure_ascii=False),
+                 summary.run_id])
+
+
+def summarize_fetches(summary: RunSummary, result: CrawlResult, records: list[FetchRecord]) -> None:
+    summary.list_pages = result.list_pages
+    summary.pages_fetched = sum(1 for r in records if r.status_code == 200 and not r.not_modified)
+    summary.not_modified = sum(1 for r in records if r.not_modified)
+    summary.bytes_transferred = sum(r.bytes for r in records)
+    summary.reports_found = sum(1 for f in result.reports if not f.is_file)
+    summary.attachments = result.attachments + sum(1 for f in result.reports if f.is_file and f.record.ok)
+    reasons = Counter(_reason(r.error) for r in records if r.error)
+    summary.failures = dict(reasons)
+
+
+def nightly(sources: list[Source], data_dir: Path, *, options: FetchOptions | None = None, do_export: bool = True,
+            progress: Callable[[str], None] | None = None) -> RunSummary:
+    """discover → fetch → parse → load → export, in one process (the single writer)."""
+    archive = RawArchive(data_dir / ARCHIVE_DIR)
+    con = open_warehouse(warehouse_path(data_dir))
+    try:
+        run_id = _begin_run(con, "nightly")
+        summary = RunSummary(run_id=run_id, flow="nightly", portals=sum(1 for s in sources if s.enabled))
+        result, records = run_crawl(sources, archive, previous_validators(con), options or FetchOptions(), progress)
+        record_fetches(con, run_id, records)  # before loading: a rerun after a kill sends conditional GETs
+        summarize_fetches(summary, result, records)
+        _add_load(summary, load_found(con, archive, result.reports, progress))
+        if do_export:
+            summary.exported_to = str(export(con, data_dir / "export").out)
+        _end_run(con, summary)
+        return summary
+    finally:
+        con.close()
+
+
+def _add_load(summary: RunSummary, load: LoadSummary) -> None:
+    summary.new, summary.changed, summary.unchanged = load.new, load.changed, load.unchanged
+    summary.failed_parse, summary.cells = load.failed_parse, load.cells
+    for e in load.errors:
+        summary.failures["not loaded"] = summary.failures.get("not loaded", 0) + 1
+        log.error("not loaded: %s", e)
+
+
+def reparse(data_dir: Path, progress: Callable[[str], None] | None = None) -> RunSummary:
+    """Re-parse every archived report page with the current parser (no network) and load new
+    versions where the output changed."""
+    archive = RawArchive(data_dir / ARCHIVE_DIR)
+    con = open_warehouse(warehouse_path(data_dir))
+    try:
+        run_id = _begin_run(con, "reparse")
+        summary = RunSummary(run_id=run_id, flow="reparse")
+        rows = con.execute((SQL_DIR / "reports" / "archived_reports.sql").read_text(encoding="utf-8")).fetchall()
+        loader = Loader(con)
+        total = LoadSummary()
+        batch: list[Incoming] = []
+        for i, (url, sha, fetched_at) in enumerate(rows, start=1):
+            if not archive.has(sha):
+                summary.failures["missing from archive"] = summary.failures.get("missing from archive", 0) + 1
+                continue
+            batch.append(Incoming(parse_report(archive.get(sha), url), source_url=url, fetched_at=fetched_at))
+            if len(batch) >= 100 or i == len(rows):
+                total.add(loader.load_batch(batch))
+                batch = []
+                if progress:
+                    progress(f"re-parsed {i}/{len(rows)}")
+        if batch:
+            total.add(loader.load_batch(batch))
+        summary.reports_found = len(rows)
+        _add_load(summary, total)
+        _end_run(con, summary)
+        return summary
+    finally:
+        con.close()
