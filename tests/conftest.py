@@ -1,6 +1,14 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
+
+# Prefect runs without a server in tests: its state in a throwaway folder, quiet, no analytics.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="gongkai-prefect-"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.pop("PREFECT_API_URL", None)
 
 import pytest
 

@@ -224,7 +224,7 @@ class Fetcher:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, TransientHTTPError) and exc.retry_after is not None:
             return min(exc.retry_after, self.retry_after_max)
-        return wait_exponential_jitter(initial=self.backoff, max=self.backoff_max)(state)
+        return wait_exponential_jitter(multiplier=self.backoff, max=self.backoff_max, jitter=self.backoff)(state)
 
     async def _fetch_with_retries(self, rec: FetchRecord, allowed_hosts: tuple[str, ...] | None) -> None:
         retrying = AsyncRetrying(

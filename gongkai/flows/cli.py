@@ -375,7 +375,7 @@ DEMO_QUERIES = (
      "SELECT agency, year, applications_received, denied, reviews FROM v_summary ORDER BY agency, year LIMIT 12"),
     ("Reports per layout and status:",
      "SELECT layout, status, count(*) AS reports FROM v_current_report GROUP BY ALL ORDER BY ALL"),
-    ("Where each number came from (table 三, one report):",
+    ("Where the numbers came from (table 三 totals, with the page they were read from):",
      "SELECT agency, row_code, col_code, value, raw, source_url FROM v_cells "
      "WHERE table_code = 't3' AND col_code = 'total' AND value > 0 ORDER BY agency, row_code LIMIT 8"),
 )
