@@ -4,6 +4,9 @@ Warehouse: load throughput (cells/s, target ≥ 1 million) for 100,000 generated
 (about 20 million cells), file size (target < 1 GB), and the median time of five typical
 analyst queries (target < 0.5 s each).
 
+Crawl: pages per second against the simulated portal with delay 0, parse included (target
+≥ 200), and bytes of an unchanged re-crawl as a fraction of the first crawl (target ≤ 5%).
+
 Glued: median and worst time per glued-digit text (targets: median < 50 ms, worst < 1 s).
 
 Parse: for the HTML pages of the dev corpus and a set of generated pages, the median time per
@@ -27,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.crawl_bench import bench_crawl
 from bench.warehouse_bench import bench_warehouse
 from gongkai.transform.parse import parse_report
 from gongkai.devtools.reportgen import Options, generate
@@ -129,12 +133,14 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="timing repeats per report (best is kept)")
     ap.add_argument("--reports", type=int, default=100_000,
                     help="generated reports loaded into the warehouse benchmark (default 100000 ≈ 20 million cells)")
-    ap.add_argument("--only", choices=("parse", "glued", "warehouse"), help="run one benchmark")
+    ap.add_argument("--only", choices=("parse", "glued", "warehouse", "crawl"), help="run one benchmark")
     args = ap.parse_args()
     if args.only in (None, "parse"):
         bench_parse(args.generated, args.repeat)
     if args.only in (None, "glued"):
         bench_glued(args.generated)
+    if args.only in (None, "crawl"):
+        bench_crawl()
     if args.only in (None, "warehouse"):
         bench_warehouse(args.reports)
 

@@ -114,7 +114,7 @@ class SimPortal:
                 continue
             layout = "2019" if i % 3 == 0 else "2021"
             year = 2019 + i % 2 if layout == "2019" else 2021 + i % 4
-            agency = f"某某市{county}区第{i}局" if i % 2 else f"某某市{county}区人民政府"
+            agency = f"某某市{county}区人民政府" if i == 2 else f"某某市{county}区第{i}局"
             opts = Options(form="html", gbk=(i % 4 == 1), word_spans=(i % 2 == 0), narrative=True)
             gen = generate(seed * 100 + i + 13 * self.FAMILIES.index(family), opts, layout, agency=agency,
                            year=year)
@@ -293,6 +293,7 @@ class SimPortal:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once, as real servers send them
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -366,3 +367,35 @@ class SimPortal:
                 h.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+def main() -> None:
+    """Run the simulated portal until interrupted; write its sources file first.
+
+    Example:
+
+        python -m gongkai.devtools.simportal --sources /tmp/sim-sources.toml --reports 60 --no-faults
+    """
+    import argparse
+    import signal
+
+    ap = argparse.ArgumentParser(description="Run the simulated portal on 127.0.0.1.")
+    ap.add_argument("--sources", required=True, help="write the sources registry for this portal here")
+    ap.add_argument("--reports", type=int, default=6, help="reports per portal family")
+    ap.add_argument("--no-faults", action="store_true", help="serve every page at the first try")
+    ap.add_argument("--delay", type=float, default=0.0, help="delay_s written into the sources file")
+    ap.add_argument("--concurrency", type=int, default=4, help="concurrency written into the sources file")
+    args = ap.parse_args()
+    portal = SimPortal(reports_per_portal=args.reports)
+    if args.no_faults:
+        portal.faults.clear()
+    with portal:
+        from pathlib import Path
+
+        Path(args.sources).write_text(portal.sources_toml(args.delay, args.concurrency), encoding="utf-8")
+        print(portal.url("/"), flush=True)
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+
+
+if __name__ == "__main__":
+    main()

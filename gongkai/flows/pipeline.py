@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import multiprocessing
+import os
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +30,8 @@ from gongkai.flows.exporter import export
 from gongkai.flows.loader import Incoming, Loader, LoadSummary
 from gongkai.flows.warehouse import open_warehouse, warehouse_path
 from gongkai.paths import SQL_DIR
+from gongkai import PARSER_VERSION
+from gongkai.transform.models import ParseResult
 from gongkai.transform.parse import parse_report
 
 log = logging.getLogger(__name__)
@@ -126,34 +131,92 @@ def record_fetches(con: duckdb.DuckDBPyConnection, run_id: str, records: list[Fe
 
 
 def run_crawl(sources: list[Source], archive: RawArchive, validators: dict[str, Validators],
-              options: FetchOptions, progress: Callable[[str], None] | None = None) -> tuple[CrawlResult, list[FetchRecord]]:
+              options: FetchOptions, progress: Callable[[str], None] | None = None,
+              on_found: Callable[[FoundReport], None] | None = None) -> tuple[CrawlResult, list[FetchRecord]]:
     async def go() -> tuple[CrawlResult, list[FetchRecord]]:
         async with Fetcher(archive, validators=validators, timeout=options.timeout, attempts=options.attempts,
                            backoff=options.backoff, backoff_max=options.backoff_max,
                            retry_after_max=options.retry_after_max, max_bytes=options.max_bytes) as fetcher:
-            result = await crawl(sources, fetcher, progress)
+            result = await crawl(sources, fetcher, progress, on_found)
             return result, fetcher.records
 
     return asyncio.run(go())
 
 
-def load_found(con: duckdb.DuckDBPyConnection, archive: RawArchive, found: list[FoundReport],
-               progress: Callable[[str], None] | None = None) -> LoadSummary:
-    """Parse every fetched report page from the archive and load it (one writer, batched)."""
+def parse_archived(archive_root: str, sha256: str, url: str) -> ParseResult:
+    """Parse one archived body (runs in a worker process)."""
+    return parse_report(RawArchive(Path(archive_root)).get(sha256), url)
+
+
+class Parsers:
+    """Parses report pages in worker processes while the crawl is still fetching.
+
+    A page whose bytes are already loaded as a current report by this parser version is not
+    parsed again: its output cannot have changed."""
+
+    def __init__(self, archive: RawArchive, loaded: set[str], workers: int | None = None) -> None:
+        self.archive = archive
+        self.loaded = loaded
+        self.pool = ProcessPoolExecutor(max_workers=workers or max(1, (os.cpu_count() or 2) - 1),
+                                        mp_context=multiprocessing.get_context("fork"))
+        self.jobs: list[tuple[FoundReport, Future[ParseResult]]] = []
+        self.skipped = 0
+        self.pool.submit(int).result()  # start the workers before the crawl's threads exist
+
+    def submit(self, found: FoundReport) -> None:
+        if not found.record.ok or found.is_file:
+            return
+        sha = found.record.sha256 or ""
+        if sha in self.loaded:
+            self.skipped += 1
+            return
+        url = found.record.final_url or found.link.url
+        self.jobs.append((found, self.pool.submit(parse_archived, str(self.archive.root), sha, url)))
+
+    def results(self) -> Iterator[tuple[FoundReport, ParseResult]]:
+        for found, job in self.jobs:
+            try:
+                yield found, job.result()
+            except Exception as exc:  # noqa: BLE001 - a crashed worker must not stop the run
+                url = found.record.final_url or found.link.url
+                log.error("parsing %s failed in a worker: %s", url, exc)
+                yield found, parse_report(self.archive.get(found.record.sha256 or ""), url)
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
+def loaded_contents(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("SELECT content_sha256 FROM report WHERE is_current AND parser_version = ?",
+                       [PARSER_VERSION]).fetchall()
+    return {r[0] for r in rows}
+
+
+def load_parsed(con: duckdb.DuckDBPyConnection, parsed: Iterable[tuple[FoundReport, ParseResult]],
+                total: int, progress: Callable[[str], None] | None = None) -> LoadSummary:
+    """Load parsed report pages (one writer, batched)."""
     loader = Loader(con)
     summary = LoadSummary()
     batch: list[Incoming] = []
-    pages = [f for f in found if f.record.ok and not f.is_file]
-    for i, item in enumerate(pages, start=1):
-        url = item.record.final_url or item.link.url
-        result = parse_report(archive.get(item.record.sha256 or ""), url)
-        batch.append(Incoming(result, source_url=url, fetched_at=item.record.fetched_at))
-        if len(batch) >= 100 or i == len(pages):
+    for done, (found, result) in enumerate(parsed, start=1):
+        url = found.record.final_url or found.link.url
+        batch.append(Incoming(result, source_url=url, fetched_at=found.record.fetched_at))
+        if len(batch) >= 100 or done == total:
             summary.add(loader.load_batch(batch))
             batch = []
             if progress:
-                progress(f"parsed and loaded {i}/{len(pages)} report pages")
+                progress(f"parsed and loaded {done}/{total} report pages")
+    if batch:
+        summary.add(loader.load_batch(batch))
     return summary
+
+
+def load_found(con: duckdb.DuckDBPyConnection, archive: RawArchive, found: list[FoundReport],
+               progress: Callable[[str], None] | None = None) -> LoadSummary:
+    """Parse (in this process) and load fetched report pages."""
+    pages = [f for f in found if f.record.ok and not f.is_file]
+    parsed = ((f, parse_report(archive.get(f.record.sha256 or ""), f.record.final_url or f.link.url)) for f in pages)
+    return load_parsed(con, parsed, len(pages), progress)
 
 
 def _begin_run(con: duckdb.DuckDBPyConnection, flow: str) -> str:
@@ -188,10 +251,17 @@ def nightly(sources: list[Source], data_dir: Path, *, options: FetchOptions | No
     try:
         run_id = _begin_run(con, "nightly")
         summary = RunSummary(run_id=run_id, flow="nightly", portals=sum(1 for s in sources if s.enabled))
-        result, records = run_crawl(sources, archive, previous_validators(con), options or FetchOptions(), progress)
-        record_fetches(con, run_id, records)  # before loading: a rerun after a kill sends conditional GETs
-        summarize_fetches(summary, result, records)
-        _add_load(summary, load_found(con, archive, result.reports, progress))
+        parsers = Parsers(archive, loaded_contents(con))
+        try:
+            result, records = run_crawl(sources, archive, previous_validators(con), options or FetchOptions(),
+                                        progress, parsers.submit)
+            record_fetches(con, run_id, records)  # before loading: a rerun after a kill sends conditional GETs
+            summarize_fetches(summary, result, records)
+            load = load_parsed(con, parsers.results(), len(parsers.jobs), progress)
+        finally:
+            parsers.close()
+        load.unchanged += parsers.skipped
+        _add_load(summary, load)
         if do_export:
             summary.exported_to = str(export(con, data_dir / "export").out)
         _end_run(con, summary)

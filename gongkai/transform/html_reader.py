@@ -36,14 +36,17 @@ _MARK = "\ue000"  # a private-use character as the table placeholder
 
 
 def _span(el: etree._Element, name: str) -> int:
-    try:
-        return max(1, min(_MAX_SPAN, int(str(el.get(name, "1")).strip() or 1)))
-    except ValueError:
+    value = el.get(name)
+    if value is None:
         return 1
+    value = value.strip()
+    if not value.isdigit():
+        return 1
+    return max(1, min(_MAX_SPAN, int(value)))
 
 
 def _cell_text(el: etree._Element) -> str:
-    return collapse_space("".join(el.itertext()))
+    return " ".join(etree.tostring(el, method="text", encoding="unicode", with_tail=False).split())
 
 
 def _direct_rows(table: etree._Element) -> list[etree._Element]:
