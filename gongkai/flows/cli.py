@@ -18,7 +18,7 @@ from rich.table import Table
 from gongkai import __version__
 from gongkai.extract.sources import SourceError, load_sources
 from gongkai.flows.exporter import ExportError, export
-from gongkai.flows.loader import Incoming, Loader, LoadSummary
+from gongkai.flows.loader import Incoming, Loader
 from gongkai.flows.output import print_rows
 from gongkai.flows.parse_files import expand_paths, parse_path
 from gongkai.flows.pipeline import FetchOptions, RunSummary
@@ -140,20 +140,11 @@ def load(
     except WarehouseError as exc:
         _fail(str(exc))
     err = Console(stderr=True)
-    summary = LoadSummary()
-    loader = Loader(con)
     with Progress(TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, disable=not err.is_terminal, transient=True) as progress:
         task = progress.add_task("load", total=len(files))
-        batch: list[Incoming] = []
-        for path in files:
-            batch.append(Incoming(parse_path(path)))
-            progress.advance(task)
-            if len(batch) >= 200:
-                summary.add(loader.load_batch(batch))
-                batch = []
-        if batch:
-            summary.add(loader.load_batch(batch))
+        items = (Incoming(parse_path(path)) for path in files)
+        summary = Loader(con).load(items, progress=lambda n: progress.update(task, completed=n))
     con.close()
     typer.echo(f"loaded {len(files)} file(s): {summary.new} new, {summary.changed} changed, "
                f"{summary.unchanged} unchanged, {summary.failed_parse} failed to parse, "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -105,16 +105,24 @@ class Loader:
         self.next_agency_id = int(row[1]) + 1 if row else 1
 
     # -- public -------------------------------------------------------------------------------
-    def load(self, items: Iterable[Incoming], batch_size: int = 200) -> LoadSummary:
+    def load(self, items: Iterable[Incoming], batch_size: int = 200,
+             progress: Callable[[int], None] | None = None) -> LoadSummary:
+        """Load a stream of reports in batches; ``progress`` gets the count loaded so far."""
         summary = LoadSummary()
         batch: list[Incoming] = []
+        done = 0
         for item in items:
             batch.append(item)
             if len(batch) >= batch_size:
                 summary.add(self.load_batch(batch))
+                done += len(batch)
                 batch = []
+                if progress:
+                    progress(done)
         if batch:
             summary.add(self.load_batch(batch))
+            if progress:
+                progress(done + len(batch))
         return summary
 
     def load_batch(self, items: list[Incoming]) -> LoadSummary:

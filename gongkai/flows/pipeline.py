@@ -195,28 +195,11 @@ def loaded_contents(con: duckdb.DuckDBPyConnection) -> set[str]:
 def load_parsed(con: duckdb.DuckDBPyConnection, parsed: Iterable[tuple[FoundReport, ParseResult]],
                 total: int, progress: Callable[[str], None] | None = None) -> LoadSummary:
     """Load parsed report pages (one writer, batched)."""
-    loader = Loader(con)
-    summary = LoadSummary()
-    batch: list[Incoming] = []
-    for done, (found, result) in enumerate(parsed, start=1):
-        url = found.record.final_url or found.link.url
-        batch.append(Incoming(result, source_url=url, fetched_at=found.record.fetched_at))
-        if len(batch) >= 100 or done == total:
-            summary.add(loader.load_batch(batch))
-            batch = []
-            if progress:
-                progress(f"parsed and loaded {done}/{total} report pages")
-    if batch:
-        summary.add(loader.load_batch(batch))
-    return summary
-
-
-def load_found(con: duckdb.DuckDBPyConnection, archive: RawArchive, found: list[FoundReport],
-               progress: Callable[[str], None] | None = None) -> LoadSummary:
-    """Parse (in this process) and load fetched report pages."""
-    pages = [f for f in found if f.record.ok and not f.is_file]
-    parsed = ((f, parse_report(archive.get(f.record.sha256 or ""), f.record.final_url or f.link.url)) for f in pages)
-    return load_parsed(con, parsed, len(pages), progress)
+    items = (Incoming(result, source_url=found.record.final_url or found.link.url,
+                      fetched_at=found.record.fetched_at) for found, result in parsed)
+    return Loader(con).load(items, batch_size=100,
+                            progress=(lambda n: progress(f"parsed and loaded {n}/{total} report pages"))
+                            if progress else None)
 
 
 def _begin_run(con: duckdb.DuckDBPyConnection, flow: str) -> str:
@@ -287,21 +270,13 @@ def reparse(data_dir: Path, progress: Callable[[str], None] | None = None) -> Ru
         run_id = _begin_run(con, "reparse")
         summary = RunSummary(run_id=run_id, flow="reparse")
         rows = con.execute((SQL_DIR / "reports" / "archived_reports.sql").read_text(encoding="utf-8")).fetchall()
-        loader = Loader(con)
-        total = LoadSummary()
-        batch: list[Incoming] = []
-        for i, (url, sha, fetched_at) in enumerate(rows, start=1):
-            if not archive.has(sha):
-                summary.failures["missing from archive"] = summary.failures.get("missing from archive", 0) + 1
-                continue
-            batch.append(Incoming(parse_report(archive.get(sha), url), source_url=url, fetched_at=fetched_at))
-            if len(batch) >= 100 or i == len(rows):
-                total.add(loader.load_batch(batch))
-                batch = []
-                if progress:
-                    progress(f"re-parsed {i}/{len(rows)}")
-        if batch:
-            total.add(loader.load_batch(batch))
+        missing = [url for url, sha, _ in rows if not archive.has(sha)]
+        if missing:
+            summary.failures["missing from archive"] = len(missing)
+        items = (Incoming(parse_report(archive.get(sha), url), source_url=url, fetched_at=fetched_at)
+                 for url, sha, fetched_at in rows if archive.has(sha))
+        total = Loader(con).load(items, batch_size=100,
+                                 progress=(lambda n: progress(f"re-parsed {n}/{len(rows)}")) if progress else None)
         summary.reports_found = len(rows)
         _add_load(summary, total)
         _end_run(con, summary)
