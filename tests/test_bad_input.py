@@ -67,3 +67,10 @@ def test_unknown_row_label_is_a_warning(parse):
     r = parse(text, "bad-cell.txt")
     assert r.status == "partial"
     assert any("licensing" in w for w in r.warnings)
+
+
+def test_year_in_chinese_numerals(parse):
+    text = (REAL / "000.txt").read_text(encoding="utf-8").replace("2022年政府信息公开", "二〇二二年政府信息公开", 1)
+    r = parse(text, "cn-year.txt")
+    assert (r.agency, r.year, r.status) == ("郑州市上街区科学技术和工业信息化局", 2022, "ok")
+    assert "二〇二二年" in r.title

@@ -4,6 +4,8 @@
 ('平潭综合实验区旅游与文化体育局', 2020)
 >>> split_title("2019年上海市人民政府办公厅政府信息公开工作年度报告")
 ('上海市人民政府办公厅', 2019)
+>>> split_title("某某县人民政府二〇二三年政府信息公开工作年度报告")
+('某某县人民政府', 2023)
 """
 
 from __future__ import annotations
@@ -37,9 +39,18 @@ def _clean(s: str) -> str:
     return re.sub(r"\s+", "", s).strip("：:，,。 　")
 
 
+_CN_DIGITS = str.maketrans("〇零○一二三四五六七八九", "00012345678" + "9")
+_CN_YEAR_RE = re.compile(r"([〇零○一二三四五六七八九]{4})(?=\s*年)")
+
+
+def _arabic_years(text: str) -> str:
+    """二〇二三年 → 2023年."""
+    return _CN_YEAR_RE.sub(lambda m: m.group(1).translate(_CN_DIGITS), text)
+
+
 def split_title(title: str) -> tuple[str | None, int | None]:
     """Agency and covered year from a report title."""
-    t = unicodedata.normalize("NFKC", title).strip()
+    t = _arabic_years(unicodedata.normalize("NFKC", title).strip())
     m = _YEAR_RE.search(t)
     if m is None:
         return None, None
@@ -58,9 +69,10 @@ def _find_title_in_lines(lines: list[str]) -> str | None:
     head = [ln for ln in lines[:80] if ln.strip()]
     for i, line in enumerate(head):
         for cand in (line, line + (head[i + 1] if i + 1 < len(head) else "")):
-            m = _TITLE_RE.search(cand.replace(" ", "") if len(cand) < 200 else cand)
+            text = cand.replace(" ", "") if len(cand) < 200 else cand
+            m = _TITLE_RE.search(_arabic_years(text))  # same length: spans carry over
             if m:
-                return m.group(0)
+                return text[m.start():m.end()]
     return None
 
 
