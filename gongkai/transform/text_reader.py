@@ -23,9 +23,13 @@ _MD_HEADING_RE = re.compile(r"^#{1,6}\s+")
 
 def split_cells(line: str) -> tuple[list[str], str]:
     """Split one line of text into cells; also say how: "pipe", "tab" or "space"."""
-    stripped = line.strip()
-    if stripped.startswith("|") and stripped.count("|") >= 2:
-        parts = stripped[1:-1].split("|") if stripped.endswith("|") else stripped[1:].split("|")
+    stripped = line.strip().replace("｜", "|")
+    if stripped.count("|") >= 2 or (stripped.startswith("|") and stripped.count("|") >= 1):
+        parts = stripped.split("|")
+        if stripped.startswith("|"):
+            parts = parts[1:]
+        if stripped.endswith("|"):
+            parts = parts[:-1]
         return [collapse_space(p) for p in parts], "pipe"
     if "\t" in line:
         parts = line.rstrip("\r\n").split("\t")
