@@ -9,10 +9,10 @@ grid position (HTML) or line and token (text).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a cell was printed: ``table`` is the index of the HTML ``<table>`` (None for text),
     ``row``/``col`` its grid position, or line number and token index in text."""
 
@@ -24,8 +24,7 @@ class Origin:
         return {"table_index": self.table, "grid_row": self.row, "grid_col": self.col}
 
 
-@dataclass(frozen=True)
-class TextCell:
+class TextCell(NamedTuple):
     text: str  # printed text, whitespace collapsed
     origin: Origin
 

@@ -66,42 +66,48 @@ def build_grid(table: etree._Element, index: int) -> tuple[Grid, list[Line]]:
     A cell spanning several columns appears once in its line; a label spanning several rows
     is repeated in each of them (it is the context of every row), a number only in its first.
     """
-    occupied: dict[tuple[int, int], tuple[int, int, str]] = {}
-    rows = _direct_rows(table)
-    for r, tr in enumerate(rows):
+    grid: list[list[tuple[int, int, str] | None]] = []
+    for r, tr in enumerate(_direct_rows(table)):
+        while len(grid) <= r:
+            grid.append([])
+        row = grid[r]
         c = 0
-        for td in tr:
-            if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
-                continue
-            while (r, c) in occupied:
+        for td in tr.iterchildren("td", "th"):
+            while c < len(row) and row[c] is not None:
                 c += 1
             text = _cell_text(td)
             rs, cs = _span(td, "rowspan"), _span(td, "colspan")
+            slot = (r, c, text)
             for dr in range(rs):
+                while len(grid) <= r + dr:
+                    grid.append([])
+                target = grid[r + dr]
+                if len(target) < c + cs:
+                    target.extend([None] * (c + cs - len(target)))
                 for dc in range(cs):
-                    occupied.setdefault((r + dr, c + dc), (r, c, text))
+                    if target[c + dc] is None:
+                        target[c + dc] = slot
             c += cs
-    n_rows = max((k[0] for k in occupied), default=-1) + 1
-    n_cols = max((k[1] for k in occupied), default=-1) + 1
+    n_cols = max((len(row) for row in grid), default=0)
     grid_rows: list[list[str]] = []
     lines: list[Line] = []
-    for r in range(n_rows):
+    for r, row in enumerate(grid):
         texts: list[str] = []
         cells: list[TextCell] = []
-        last_origin: tuple[int, int] | None = None
-        for c in range(n_cols):
-            slot = occupied.get((r, c))
+        last: tuple[int, int, str] | None = None
+        for slot in row:
             if slot is None:
                 texts.append("")
                 continue
             r0, c0, text = slot
             texts.append(text)
-            if (r0, c0) == last_origin:
+            if slot is last:
                 continue  # same cell spanning columns
-            last_origin = (r0, c0)
+            last = slot
             if r0 != r and (not text or parse_number(text) is not None):
                 continue  # a number (or blank) spanning rows belongs to its first row only
             cells.append(TextCell(text, Origin(index, r0, c0)))
+        texts.extend([""] * (n_cols - len(texts)))
         grid_rows.append(texts)
         # A row of blank cells is a row of zeros (table 四 printed empty); a short one is a spacer.
         if any(cell.text for cell in cells) or len(cells) >= 5:
