@@ -114,3 +114,12 @@ def test_generated_glued_reports(seed, opts):
     assert set(result.uncertain) <= {".".join(k) for k in gen.values}
     if not result.uncertain:
         assert result.status == "ok"
+
+
+@settings(max_examples=200, deadline=None)
+@given(digits=st.text(alphabet="0123456789", min_size=7, max_size=13), cut=st.integers(0, 6))
+def test_total_first_search_equals_brute_force(digits, cut):
+    groups = [digits] if cut == 0 else [digits[:cut], digits[cut:]]
+    fast = sorted(row_splits(groups, 7, row_total=True))
+    brute = sorted(s for s in splits(groups, 7) if s[-1] == sum(s[:-1]))
+    assert fast == brute

@@ -27,6 +27,8 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 _START_MARKS = ("第二十条第（一）项", "第二十条第(一)项", "第二十条第", "勾稽关系", "本年新收政府信息公开申请数量")
 _END_MARKS = ("存在的主要问题", "其他需要报告的事项")
 _RUN_RE = re.compile(r"[0-9０-９]+(?:[.．][0-9０-９]+)?(?:万元|元|个|件|项)?")
@@ -180,9 +182,45 @@ def with_blanks(groups: Sequence[str], k: int, decimal_cols: frozenset[int] = fr
                 yield t
 
 
+def _summing_to(groups: Sequence[str], k: int, total: int) -> Iterator[tuple[int, ...]]:
+    """Integer splits of the groups into ``k`` numbers whose sum is ``total`` (depth-first,
+    with the running sum: a part that overshoots ends its loop, since longer parts are larger)."""
+    groups = [g for g in groups if g]
+    if not groups:
+        return
+    suffix = [0] * (len(groups) + 1)  # digits in the groups after each one
+    for i in range(len(groups) - 1, -1, -1):
+        suffix[i] = suffix[i + 1] + len(groups[i])
+    acc: list[int] = []
+
+    def rec(gi: int, pos: int, running: int) -> Iterator[tuple[int, ...]]:
+        g = groups[gi]
+        for end in range(pos + 1, len(g) + 1):
+            if end - pos > 1 and g[pos] == "0":
+                break
+            value = int(g[pos:end])
+            if running + value > total:
+                break
+            n = len(acc) + 1
+            rest = len(g) - end + suffix[gi + 1]  # digits still to place
+            more_groups = len(groups) - gi - 1 + (1 if end < len(g) else 0)
+            if n + more_groups > k or n + rest < k:
+                continue
+            acc.append(value)
+            if end < len(g):
+                yield from rec(gi, end, running + value)
+            elif gi + 1 < len(groups):
+                yield from rec(gi + 1, 0, running + value)
+            elif n == k and running + value == total:
+                yield tuple(acc)
+            acc.pop()
+
+    yield from rec(0, 0, 0)
+
+
 def _total_first(groups: Sequence[str], k: int) -> Iterator[tuple[int | float, ...]]:
-    """Splits whose last number is the sum of the others, found by choosing the total (a
-    suffix of the last group) first and pruning prefixes whose sum already exceeds it."""
+    """Splits whose last number is the sum of the others: choose the total (a suffix of the
+    last group) first, then split the rest into numbers adding up to it."""
     *head, last = [g for g in groups if g]
     for cut in range(len(last) - 1, -1, -1):
         tail = last[cut:]
@@ -190,15 +228,8 @@ def _total_first(groups: Sequence[str], k: int) -> Iterator[tuple[int | float, .
             continue
         total = int(tail)
         rest = [*head, last[:cut]] if cut else list(head)
-        if not rest:
-            continue
-
-        def under(acc: list[str], total: int = total) -> bool:
-            return sum(int(x) for x in acc) <= total
-
-        for s in splits(rest, k - 1, check=under):
-            if sum(s) == total:
-                yield (*s, total)
+        for s in _summing_to(rest, k - 1, total):
+            yield (*s, total)
 
 
 def row_splits(groups: Sequence[str], k: int, *, row_total: bool) -> list[tuple[int | float, ...]]:
@@ -274,32 +305,32 @@ def solve_t3(
         sol.note = f"{n_comb} combinations: rows solved one by one"
         return sol
 
-    def violations(rows: dict[str, tuple[int | float, ...]]) -> int:
-        v = 0
-        for col in range(7):
-            total = rows.get("results_total")
-            parts = [rows.get(r) for r in result_rows]
-            if total is not None and all(p is not None for p in parts):
-                v += total[col] != sum(p[col] for p in parts if p is not None)
-            new, carried, fwd = rows.get("new_received"), rows.get("carried_over"), rows.get("carried_forward")
-            if None not in (new, carried, total, fwd):
-                v += new[col] + carried[col] != total[col] + fwd[col]
-        return v
+    # Every combination of the rows' candidates at once (numpy): count the broken column rules.
+    arrays = [np.asarray(search[c], dtype=np.float64) for c in order]
+    sizes = [len(a) for a in arrays]
+    idx = np.indices(sizes).reshape(len(sizes), -1).T if sizes else np.zeros((1, 0), dtype=np.intp)
+    n = idx.shape[0]
 
-    best: list[dict[str, tuple[int | float, ...]]] = []
-    best_v = None
-    base = dict(fixed)
-    for combo in itertools.product(*(search[c] for c in order)):
-        rows = dict(base)
-        rows.update(zip(order, combo))
-        v = violations(rows) + sum(row_penalty[c] for c in order)
-        if best_v is None or v < best_v:
-            best_v, best = v, [rows]
-        elif v == best_v and len(best) < 1000:
-            best.append(rows)
-    sol.violations = best_v or 0
-    for c in order:
-        options = sorted({b[c] for b in best})
+    def values(code: str) -> np.ndarray | None:
+        if code in search:
+            j = order.index(code)
+            return arrays[j][idx[:, j]]
+        if code in fixed:
+            return np.broadcast_to(np.asarray(fixed[code], dtype=np.float64), (n, 7))
+        return None
+
+    broken = np.full(n, sum(row_penalty[c] for c in order), dtype=np.int64)
+    total, parts = values("results_total"), [values(r) for r in result_rows]
+    if total is not None and all(p is not None for p in parts):
+        broken += (np.abs(total - sum(parts)) > 1e-9).sum(axis=1)  # type: ignore[arg-type]
+    new, carried, fwd = values("new_received"), values("carried_over"), values("carried_forward")
+    if total is not None and new is not None and carried is not None and fwd is not None:
+        broken += (np.abs(new + carried - total - fwd) > 1e-9).sum(axis=1)
+    best_v = int(broken.min())
+    winners = idx[broken == best_v]
+    sol.violations = best_v
+    for j, c in enumerate(order):
+        options = [search[c][i] for i in np.unique(winners[:, j])]
         sol.values[c] = _agree(options, 7)
         if len(options) > 1:
             sol.candidates[c] = options[:5]
