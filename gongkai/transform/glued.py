@@ -348,13 +348,18 @@ def _t4_rows_hold(acc: list[str]) -> bool:
 def solve_t4(groups: list[str]) -> Solution:
     """Split table 四's fifteen numbers (three rows of upheld, corrected, other, pending, total)."""
     sol = Solution()
-    best = list(itertools.islice(splits(groups, 15, check=_t4_rows_hold), MAX_COMBINATIONS))
+    best = list(itertools.islice(splits(groups, 15, check=_t4_rows_hold), MAX_COMBINATIONS + 1))
     best_v: int | None = 0 if best else None
+    if len(best) > MAX_COMBINATIONS:  # not all seen: nothing can be called certain
+        sol.values["t4"] = [None] * 15
+        sol.note = "too many splits"
+        return sol
     if not best:  # the printed totals do not add up: fewest broken rows wins
         for n, s in enumerate(with_blanks(groups, 15)):
             if n > MAX_COMBINATIONS:
+                sol.values["t4"] = [None] * 15
                 sol.note = "too many splits"
-                break
+                return sol
             v = sum(s[i + 4] != sum(s[i:i + 4]) for i in (0, 5, 10))
             if best_v is None or v < best_v:
                 best_v, best = v, [s]
@@ -377,7 +382,10 @@ def solve_row(
     ``hints`` (column → a number the report's narrative states) narrow the splits when some
     agree with them."""
     sol = Solution()
-    options = list(itertools.islice(with_blanks(groups, k, decimal_cols), MAX_SPLITS))
+    options = list(itertools.islice(with_blanks(groups, k, decimal_cols), MAX_SPLITS + 1))
+    if len(options) > MAX_SPLITS:  # not all seen: nothing can be called certain
+        sol.values["row"] = [None] * k
+        return sol
     if hints:
         agreeing = [o for o in options if all(o[c] == v for c, v in hints.items())]
         if agreeing:
