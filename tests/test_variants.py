@@ -29,3 +29,9 @@ def test_cells_with_notes_and_units(parse):
     assert cells_of(r)[("t2", "normative", "in_force")] == 4
     cell = next(c for c in r.cells if (c.row, c.col) == ("normative", "in_force"))
     assert cell.raw == "4（含修订1件）"
+
+
+def test_title_with_the_year_after_the_subject(parse):
+    title = "郑州市上街区科学技术和工业信息化局2022年政府信息公开工作年度报告"
+    r = parse(SEED.replace(title, "郑州市上街区科学技术和工业信息化局政府信息公开工作2022年度报告", 1), "title.txt")
+    assert (r.agency, r.year) == ("郑州市上街区科学技术和工业信息化局", 2022)

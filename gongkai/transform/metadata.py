@@ -6,6 +6,8 @@
 ('上海市人民政府办公厅', 2019)
 >>> split_title("某某县人民政府二〇二三年政府信息公开工作年度报告")
 ('某某县人民政府', 2023)
+>>> split_title("某某县交通运输局政府信息公开工作2023年度报告")
+('某某县交通运输局', 2023)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from gongkai.transform.document import Document
 _TITLE_RE = re.compile(
     r"[^\s，。；;:：、“”《》]{0,60}?\d{4}\s*年\s*度?\s*[^\s，。；;“”《》]{0,60}?"
     r"(?:政府信息公开|政务公开|信息公开)[^\s，。；;“”《》]{0,12}?(?:年度报告|工作报告|年报)"
+    r"|[^\s，。；;:：、“”《》]{0,60}?(?:政府信息公开|政务公开)(?:工作)?\d{4}\s*年\s*度?\s*(?:报告|年报)"
 )
 _YEAR_RE = re.compile(r"(\d{4})\s*年\s*(?:度)?")
 _DATE_RE = re.compile(r"((?:19|20)\d{2})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})")
@@ -59,6 +62,7 @@ def split_title(title: str) -> tuple[str | None, int | None]:
         return None, None
     before = _clean(t[: m.start()])
     before = re.sub(r"(关于|关于做好)$", "", before)
+    before = re.sub(r"(政府信息公开|政务公开|信息公开)(工作)?$", "", before)  # "…局政府信息公开工作2023年度报告"
     if before:
         return before, year
     after = _AGENCY_CUT_RE.split(t[m.end():], maxsplit=1)[0]
