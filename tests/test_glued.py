@@ -123,3 +123,20 @@ def test_total_first_search_equals_brute_force(digits, cut):
     fast = sorted(row_splits(groups, 7, row_total=True))
     brute = sorted(s for s in splits(groups, 7) if s[-1] == sum(s[:-1]))
     assert fast == brute
+
+
+def test_two_html_cells_run_together():
+    """In a real page, the 新收 row's '8' and '0' cells printed as one cell '80'."""
+    import lxml.html
+
+    root = lxml.html.fromstring((REAL / "051.html").read_text(encoding="utf-8"))
+    row = next(tr for tr in root.iter("tr") if "本年新收" in "".join(tr.itertext()))
+    cells = row.findall("td")
+    cells[1].clear()
+    cells[1].text = "80"
+    row.remove(cells[2])
+    result = parse_report(lxml.html.tostring(root, encoding="utf-8"), "merged.html")
+    got = cells_of(result)
+    assert got[("t3", "new_received", "natural_person")] == 8
+    assert got[("t3", "new_received", "commercial")] == 0
+    assert any("without separators" in w for w in result.warnings)

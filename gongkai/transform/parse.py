@@ -72,18 +72,20 @@ def parse_report(data: bytes, source: str) -> ParseResult:
 
 
 def _read_best(text: str, result: ParseResult) -> _Tables:
-    """Read the tables as printed; if that is not a complete report and labels are directly
-    followed by digit runs, read again with the runs split by the table's rules, and keep
-    the reading that accounts for more cells."""
+    """Read the tables as printed; if that is not a complete report, read again with digit
+    runs split by the table's rules (after separating labels from runs when the text is
+    glued), and keep the reading that accounts for more cells."""
     failure: ParseFailure | None = None
     first: _Tables | None = None
     try:
         first = _read_tables(text, result, glued=False)
     except ParseFailure as exc:
         failure = exc
-    if (first is None or first.status != "ok") and looks_glued(text):
+    if first is None or first.status != "ok":
+        # cells may have run together (a glued text, or "102" in one HTML cell): read again
+        # with digit runs split by the table's rules
         try:
-            second = _read_tables(text, result, glued=True)
+            second = _read_tables(text, result, glued=True, unglue=looks_glued(text))
         except ParseFailure:
             second = None
         if second is not None and (first is None or len(second.cells) + len(second.uncertain) > len(first.cells)):
@@ -115,8 +117,8 @@ class _Tables:
     meta: Metadata | None = None
 
 
-def _read_tables(text: str, result: ParseResult, *, glued: bool) -> _Tables:
-    doc = read_document(text, result.form or "text", unglue=glued)
+def _read_tables(text: str, result: ParseResult, *, glued: bool, unglue: bool | None = None) -> _Tables:
+    doc = read_document(text, result.form or "text", unglue=glued if unglue is None else unglue)
     meta = extract_metadata(doc)
     result.title, result.agency, result.year = meta.title, meta.agency, meta.year
     result.publication_date = meta.publication_date
