@@ -249,3 +249,22 @@ def test_year_over_year_uses_the_previous_year_only(warehouse):
         "WHERE agency = '平潭综合实验区'").fetchall()}
     assert rows[2024][1] == rows[2023][0]  # 2023 → 2024
     assert rows[2021][1] is None  # no 2020 report: no previous year, not 2019's number
+
+
+def test_renamed_agency_alias(warehouse):
+    from gongkai.flows.aliases import AliasError, add_alias
+
+    moved = add_alias(warehouse, "平潭综合实验区管委会办公室", "平潭综合实验区", note="test")
+    assert moved == 1
+    names = {r[0] for r in warehouse.execute("SELECT DISTINCT agency FROM v_cells").fetchall()}
+    assert "平潭综合实验区管委会办公室" not in names
+    assert run_checks(warehouse) == {f.stem: 0 for f in check_files()}
+    # a later report under the old name resolves to the new agency
+    text = (REAL / "040.txt").read_text(encoding="utf-8").replace("2021年度", "2022年度")
+    Loader(warehouse).load([Incoming(parse_report(text.encode(), "040-2022.txt"))])
+    ids = warehouse.execute("SELECT DISTINCT agency_id FROM report WHERE report_key LIKE '平潭综合实验区管委会办公室|%'"
+                            ).fetchall()
+    target = warehouse.execute("SELECT agency_id FROM agency WHERE name = '平潭综合实验区'").fetchall()
+    assert ids == target
+    with pytest.raises(AliasError, match="no agency named"):
+        add_alias(warehouse, "甲", "不存在的局")

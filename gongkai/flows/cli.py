@@ -374,3 +374,31 @@ DEMO_QUERIES = (
 
 def summary_lines(result: dict[str, object]) -> list[str]:
     return RunSummary(**result).lines()  # type: ignore[arg-type]
+
+
+@app.command()
+def alias(
+    old: Annotated[str, typer.Argument(help="The agency's former name.")],
+    new: Annotated[str, typer.Argument(help="Its current name (already in the warehouse).")],
+    note: Annotated[str, typer.Option("--note", help="Why (e.g. 2019 机构改革).")] = "",
+    data_dir: DataDir = None,
+) -> None:
+    """Record that an agency was renamed: its reports under the old name join the new one.
+
+    Example:
+
+        gongkai alias "某某县环境保护局" "某某县生态环境局" --note "2019 机构改革"
+    """
+    from gongkai.flows.aliases import AliasError, add_alias
+
+    try:
+        con = open_warehouse(warehouse_path(_data_dir(data_dir)))
+    except WarehouseError as exc:
+        _fail(str(exc))
+    try:
+        moved = add_alias(con, old, new, note)
+    except AliasError as exc:
+        _fail(str(exc))
+    finally:
+        con.close()
+    typer.echo(f"{old} → {new}: {moved} report version(s) moved")
