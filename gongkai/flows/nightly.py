@@ -14,7 +14,7 @@ from prefect.cache_policies import NONE
 
 from gongkai.extract.sources import load_sources
 from gongkai.flows import pipeline
-from gongkai.flows.pipeline import FetchOptions, RunSummary
+from gongkai.flows.pipeline import FetchOptions
 
 
 @task(name="crawl-and-load", retries=1, retry_delay_seconds=10, cache_policy=NONE)
@@ -47,7 +47,3 @@ def reparse_task(data_dir: str) -> dict[str, object]:
 def reparse_flow(data_dir: str) -> dict[str, object]:
     """Re-parse the raw archive with the current parser; no network."""
     return reparse_task(data_dir)
-
-
-def summary_from(d: dict[str, object]) -> RunSummary:
-    return RunSummary(**d)  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from gongkai.transform.models import ParseResult
@@ -29,8 +29,3 @@ def parse_path(path: Path) -> ParseResult:
         result.warnings.append(f"cannot read file: {exc.strerror or exc}")
         return result
     return parse_report(data, str(path))
-
-
-def parse_paths(paths: Iterable[Path]) -> Iterator[ParseResult]:
-    for path in paths:
-        yield parse_path(path)

@@ -89,8 +89,8 @@ def extract_metadata(doc: Document) -> Metadata:
             if m:
                 title = m.group(1).strip()
                 break
-    if not title:
-        title = _find_title_in_lines(lines)
+    if not title:  # headings are searched first: the page's title may sit outside the report's text
+        title = _find_title_in_lines(doc.headings) or _find_title_in_lines(lines)
     if not title and doc.meta.get("html_title"):
         title = _TITLE_SUFFIX_SPLIT.split(doc.meta["html_title"])[0].strip() or None
     agency, year = split_title(title) if title else (None, None)
