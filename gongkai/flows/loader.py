@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -26,6 +27,11 @@ from gongkai.transform.agency import level_of, normalize_name, resolve_regions
 from gongkai.transform.models import CellValue, Check, ParseResult, output_sha256
 
 log = logging.getLogger(__name__)
+
+_CODES = itemgetter(0, 1, 2)  # table, row, col of a CellValue
+_REST = itemgetter(3, 4, 5, 6, 7)  # value, raw, empty, origin, glued_run
+_PLACE = itemgetter(0, 1)  # rule, where of a Check
+_OUTCOME = itemgetter(2, 3, 4, 5)  # status, expected, actual, detail
 
 
 
@@ -101,6 +107,8 @@ class Loader:
             self.agency_ids.setdefault(normalize_name(alias), agency_id)
         row = con.execute("SELECT coalesce(max(report_id), 0), (SELECT coalesce(max(agency_id), 0) FROM agency) "
                           "FROM report").fetchall()[0]
+        self._code_cache: dict[tuple[tuple[str, str, str], ...], tuple[pa.Array, pa.Array, pa.Array]] = {}
+        self._place_cache: dict[tuple[tuple[str, str], ...], tuple[pa.Array, pa.Array]] = {}
         self.next_report_id = int(row[0]) + 1 if row else 1
         self.next_agency_id = int(row[1]) + 1 if row else 1
 
@@ -272,54 +280,88 @@ class Loader:
             "loaded_at": pa.array([now] * len(planned), pa.timestamp("us")),
         })
 
-    @staticmethod
-    def _cell_table(planned: list[_Planned]) -> pa.Table:
+    def _codes(self, cells: list[CellValue]) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """Arrow arrays of a report's (table, row, col) codes; reports of one layout share them."""
+        key = tuple(map(_CODES, cells))
+        arrays = self._code_cache.get(key)
+        if arrays is None:
+            tables, rows, cols = zip(*key) if key else ((), (), ())
+            arrays = (pa.array(tables, pa.string()), pa.array(rows, pa.string()), pa.array(cols, pa.string()))
+            if len(self._code_cache) > 256:
+                self._code_cache.clear()
+            self._code_cache[key] = arrays
+        return arrays
+
+    def _cell_table(self, planned: list[_Planned]) -> pa.Table:
         report_ids: list[int] = []
         agency_ids: list[int | None] = []
         years: list[int | None] = []
         cells: list[CellValue] = []
+        codes: list[tuple[pa.Array, pa.Array, pa.Array]] = []
         for p in planned:
             n = len(p.item.result.cells)
+            if not n:
+                continue
             report_ids.extend([p.report_id] * n)
             agency_ids.extend([p.agency_id] * n)
             years.extend([p.item.result.year] * n)
             cells.extend(p.item.result.cells)
+            codes.append(self._codes(p.item.result.cells))
         if not cells:
             return _empty_cells()
-        tables, rows, cols, values, raws, empties, origins, runs = zip(*cells)
-        if origins.count(None) == len(origins):
-            positions: tuple[list[int | None], ...] = ([None] * len(cells),) * 3
+        values, raws, empties, origins, runs = zip(*map(_REST, cells))
+        n = len(cells)
+        if origins.count(None) == n:  # no provenance (e.g. results made elsewhere): null columns, fast
+            positions = (pa.nulls(n, pa.int32()),) * 3
         else:
-            positions = ([o.table if o else None for o in origins], [o.row if o else None for o in origins],
-                         [o.col if o else None for o in origins])
+            positions = tuple(pa.array(col, pa.int32()) for col in (
+                [o.table if o else None for o in origins], [o.row if o else None for o in origins],
+                [o.col if o else None for o in origins]))
         return pa.table({
             "report_id": pa.array(report_ids, pa.int64()),
             "agency_id": pa.array(agency_ids, pa.int32()),
             "year": pa.array(years, pa.int32()),
-            "table_code": pa.array(tables, pa.string()),
-            "row_code": pa.array(rows, pa.string()),
-            "col_code": pa.array(cols, pa.string()),
+            "table_code": pa.concat_arrays([c[0] for c in codes]),
+            "row_code": pa.concat_arrays([c[1] for c in codes]),
+            "col_code": pa.concat_arrays([c[2] for c in codes]),
             "value": pa.array(values, pa.float64()),
             "empty": pa.array(empties, pa.bool_()),
             "raw": pa.array(raws, pa.string()),
-            "table_index": pa.array(positions[0], pa.int32()),
-            "grid_row": pa.array(positions[1], pa.int32()),
-            "grid_col": pa.array(positions[2], pa.int32()),
-            "glued_run": pa.array(runs, pa.string()),
+            "table_index": positions[0],
+            "grid_row": positions[1],
+            "grid_col": positions[2],
+            "glued_run": pa.nulls(n, pa.string()) if runs.count(None) == n else pa.array(runs, pa.string()),
         })
 
-    @staticmethod
-    def _check_table(planned: list[_Planned]) -> pa.Table:
+    def _check_table(self, planned: list[_Planned]) -> pa.Table:
         report_ids: list[int] = []
         checks: list[Check] = []
+        places: list[tuple[pa.Array, pa.Array]] = []
         for p in planned:
-            report_ids.extend([p.report_id] * len(p.item.result.checks))
-            checks.extend(p.item.result.checks)
-        rules, scopes, statuses, expected, actual, details = zip(*checks) if checks else ((),) * 6
+            mine = p.item.result.checks
+            if not mine:
+                continue
+            report_ids.extend([p.report_id] * len(mine))
+            checks.extend(mine)
+            key = tuple(map(_PLACE, mine))  # (rule, scope): the same for every report of a layout
+            arrays = self._place_cache.get(key)
+            if arrays is None:
+                rules, scopes = zip(*key)
+                arrays = (pa.array(rules, pa.string()), pa.array(scopes, pa.string()))
+                if len(self._place_cache) > 256:
+                    self._place_cache.clear()
+                self._place_cache[key] = arrays
+            places.append(arrays)
+        if not checks:
+            return pa.table({"report_id": pa.array([], pa.int64()), "rule": pa.array([], pa.string()),
+                             "scope": pa.array([], pa.string()), "status": pa.array([], pa.string()),
+                             "expected": pa.array([], pa.float64()), "actual": pa.array([], pa.float64()),
+                             "detail": pa.array([], pa.string())})
+        statuses, expected, actual, details = zip(*map(_OUTCOME, checks))
         return pa.table({
             "report_id": pa.array(report_ids, pa.int64()),
-            "rule": pa.array(rules, pa.string()),
-            "scope": pa.array(scopes, pa.string()),
+            "rule": pa.concat_arrays([a[0] for a in places]),
+            "scope": pa.concat_arrays([a[1] for a in places]),
             "status": pa.array(statuses, pa.string()),
             "expected": pa.array(expected, pa.float64()),
             "actual": pa.array(actual, pa.float64()),
