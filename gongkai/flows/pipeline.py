@@ -157,7 +157,7 @@ class Parsers:
     def __init__(self, archive: RawArchive, loaded: set[str], workers: int | None = None) -> None:
         self.archive = archive
         self.loaded = loaded
-        self.pool = ProcessPoolExecutor(max_workers=workers or max(1, (os.cpu_count() or 2) - 1),
+        self.pool = ProcessPoolExecutor(max_workers=workers or max(1, os.cpu_count() or 1),
                                         mp_context=multiprocessing.get_context("fork"))
         self.jobs: list[tuple[FoundReport, Future[ParseResult]]] = []
         self.skipped = 0
