@@ -15,7 +15,7 @@ FULLWIDTH = str.maketrans("0123456789,.", "０１２３４５６７８９，．"
         ("0", 0, False), ("12", 12, False), ("1,234", 1234, False), ("１２", 12, False),
         ("/", 0, True), ("—", 0, True), ("-", 0, True), ("无", 0, True), ("", 0, True), ("　", 0, True),
         ("\xa00\xa0", 0, False), ("3个", 3, False), ("7件", 7, False), ("0.0000", 0.0, False),
-        ("-3", -3, False), ("+2", 2, False), ("减少5", -5, False), ("22（其中修订16件）", 22, False),
+        ("-3", -3, False), ("+2", 2, False), ("—3", -3, False), ("－3", -3, False), ("减少5", -5, False), ("22（其中修订16件）", 22, False),
     ],
 )
 def test_examples(text, value, empty):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 EMPTY_MARKERS = frozenset({"", "/", "\\", "-", "--", "—", "——", "–", "―", "─", "无", "空", "null", "0/"})
 UNITS = ("万元", "元", "件", "个", "项", "条", "次", "家", "宗", "人", "份", "万")
 _NUMBER_RE = re.compile(
-    r"^(?P<sign>[+\-−]|增加?|减少?)?\s*(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*"
+    r"^(?P<sign>[+\-−—–]|增加?|减少?)?\s*(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*"
     r"(?P<unit>" + "|".join(UNITS) + r")?\s*(?P<note>\([^()]*\))?$"
 )
 _DIGIT_GAP_RE = re.compile(r"\d \d")
@@ -76,7 +76,7 @@ def parse_number(text: str) -> Number | None:
     num = m.group("num").replace(",", "")
     value: int | float = float(num) if "." in num else int(num)
     sign = m.group("sign") or ""
-    if sign in ("-", "−") or sign.startswith("减"):
+    if sign in ("-", "−", "—", "–") or sign.startswith("减"):
         value = -value
     return Number(value, False, m.group("unit") or "", raw, (m.group("note") or "").strip("()"))
 
