@@ -140,3 +140,13 @@ def test_two_html_cells_run_together():
     assert got[("t3", "new_received", "natural_person")] == 8
     assert got[("t3", "new_received", "commercial")] == 0
     assert any("without separators" in w for w in result.warnings)
+
+
+def test_cells_printed_apart_are_never_cut_without_rules(parse):
+    """A 规章 row printing two of its three cells: table 二 has no rule to check a split, so the
+    row is reported missing, not invented from '12' → 1, 2."""
+    seed = (REAL / "000.txt").read_text(encoding="utf-8")
+    r = parse(seed.replace("规章\t0\t0\t0", "规章\t12\t3"), "missing-cell.txt")
+    got = cells_of(r)
+    assert ("t2", "rules", "issued") not in got
+    assert r.status == "partial" and any("rules" in w for w in r.warnings)

@@ -62,7 +62,8 @@ class TableResult:
     warnings: list[str] = field(default_factory=list)
     found: set[str] = field(default_factory=set)  # tables with at least one row
     uncertain: list[str] = field(default_factory=list)
-    split_runs: bool = False  # cells ran together (a glued text): split digit runs by the rules
+    split_runs: bool = False  # cells may have run together: split digit runs by the table's rules
+    glued_text: bool = False  # the whole text lost its separators (table 二, which has no rules, too)
     stated: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
 
@@ -178,8 +179,8 @@ def locate_sections(records: list[Record], *, split_runs: bool = False) -> Secti
         r = records[i]
         if not (any(w in r.label for w in _T2_ANCHORS) or find_all(r.label, T2_COL_KEYWORDS)):
             return False
-        return any(match_last(x.label, T2_ROW_KEYWORDS) and (x.has_numbers or (x.grid and x.values))
-                   for x in records[i:i + 12])
+        return any(match_last(x.label, T2_ROW_KEYWORDS) and (x.has_numbers or (x.in_table and x.values))
+                   for x in records[i:i + 16])
 
     t2 = next((i for i in range(len(records) if t3 is None else t3) if is_t2_start(i)), None)
     end = _first(records, lambda r: any(w in r.label for w in _END_WORDS) and len(r.label) < 40, t3 or 0)
@@ -251,7 +252,9 @@ def map_t2(records: list[Record], sections: Sections, layout: str, out: TableRes
         vals, nxt, src = row_values(records, i, stop, len(order), T2_ROW_KEYWORDS)
         if vals is None and orphans and len(rec.values) == len(order) - 1:
             vals = _with_orphan(rec.values, order, orphans, out.warnings, row)
-        runs = runs_of(src, len(order)) if out.split_runs and vals is None and row not in done else None
+        # Table 二 has no arithmetic to check a split against: only a text that lost every
+        # separator forces one; cells printed apart are never cut.
+        runs = runs_of(src, len(order)) if out.glued_text and vals is None and row not in done else None
         if runs is not None:
             decimal = frozenset(k for k, c in enumerate(order) if c in AMOUNT_COLUMNS)
             unit = "元" if any(v.cell.text.endswith("元") and not v.cell.text.endswith("万元") for v in src) else unit
@@ -425,11 +428,12 @@ def map_t4(records: list[Record], start: int, end: int, out: TableResult) -> Non
 
 def map_tables(
     records: list[Record], layout: str, sections: Sections, *, split_runs: bool = False,
-    stated: dict[tuple[str, str, str], int] | None = None,
+    glued_text: bool = False, stated: dict[tuple[str, str, str], int] | None = None,
 ) -> TableResult:
-    """Map the records to cells. ``split_runs``: the text's cells ran together, split digit
-    runs by the table's rules; ``stated``: numbers the narrative states (tie-breaks only)."""
-    out = TableResult(split_runs=split_runs, stated=stated or {})
+    """Map the records to cells. ``split_runs``: cells may have run together, split digit
+    runs by the tables' rules; ``glued_text``: the text lost its separators altogether;
+    ``stated``: numbers the narrative states (tie-breaks only)."""
+    out = TableResult(split_runs=split_runs, glued_text=glued_text, stated=stated or {})
     map_t2(records, sections, layout, out)
     after_t3 = map_t3(records, sections, layout, out)
     map_t4(records, after_t3, sections.end, out)

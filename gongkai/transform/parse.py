@@ -118,7 +118,8 @@ class _Tables:
 
 
 def _read_tables(text: str, result: ParseResult, *, glued: bool, unglue: bool | None = None) -> _Tables:
-    doc = read_document(text, result.form or "text", unglue=glued if unglue is None else unglue)
+    unglue = glued if unglue is None else unglue
+    doc = read_document(text, result.form or "text", unglue=unglue)
     meta = extract_metadata(doc)
     result.title, result.agency, result.year = meta.title, meta.agency, meta.year
     result.publication_date = meta.publication_date
@@ -131,7 +132,7 @@ def _read_tables(text: str, result: ParseResult, *, glued: bool, unglue: bool | 
                            + (" (the report may be an attachment or an image)" if result.form == "html" else ""))
     layout = detect_layout(records, sections)
     stated = stated_counts(doc.text_lines()) if glued else None
-    tables = map_tables(records, layout or "2021", sections, split_runs=glued, stated=stated)
+    tables = map_tables(records, layout or "2021", sections, split_runs=glued, glued_text=unglue, stated=stated)
     out = _Tables(status="failed", layout=layout, cells=tables.cells, uncertain=tables.uncertain, meta=meta)
     if layout is None:
         out.warnings.append("layout not detected from the labels; read as 2021")
