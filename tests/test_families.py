@@ -95,3 +95,12 @@ def test_defaults_and_allowed_hosts():
     (s,) = parse_sources('[[source]]\nname = "x"\nfamily = "trs"\nstart_urls = ["https://A.gov.cn/nb/index.html"]')
     assert s.allowed_hosts == ("a.gov.cn",) and s.delay_s == 1.0 and s.concurrency == 2 and s.enabled
     assert s.allows_host("https://a.gov.cn/x") and not s.allows_host("https://b.gov.cn/x")
+
+
+def test_year_filter():
+    (s,) = parse_sources('[[source]]\nname = "x"\nfamily = "trs"\nstart_urls = ["https://a.gov.cn/"]\n'
+                         'years = [2021, 2023]')
+    assert s.wants_year(2021) and s.wants_year(2023) and not s.wants_year(2020) and not s.wants_year(2024)
+    assert s.wants_year(None)  # a title without a year is fetched and judged by its content
+    out = listing("trs", "trs_index.html", f"{BASE}/trs/zfxxgknb/index.html")
+    assert all(link.year is not None for link in out.reports)
