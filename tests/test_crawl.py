@@ -222,3 +222,13 @@ def test_fetcher_caps_bodies_and_parses_retry_after(tmp_path):
     big, ok = asyncio.run(go())
     assert big.sha256 is None and "exceeds the cap" in (big.error or "")
     assert ok.ok and ok.status_code == 200
+
+
+def test_attachments_are_archived(crawled):
+    portal, data = crawled["portal"], crawled["data"]
+    pdf = portal.reports["trs"][2].attachment
+    assert pdf and pdf in crawled["first_requests"]
+    rows = query(data, f"SELECT kind, sha256 FROM fetch_log WHERE url = '{portal.url(pdf)}' AND sha256 IS NOT NULL")
+    assert rows and rows[0][0] == "attachment"
+    assert (RawArchive(data / "archive").get(rows[0][1])).startswith(b"%PDF")
+    assert crawled["first"].attachments >= 1
