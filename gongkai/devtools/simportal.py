@@ -87,6 +87,11 @@ def _detail_page(report: Report, family: str) -> bytes:
     return page.encode("gb18030" if report.gbk else "utf-8")
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # the connection resets it injects on purpose are not news
+
+
 class SimPortal:
     """The simulated portal. ``with SimPortal() as p:`` starts it on a free port."""
 
@@ -301,7 +306,7 @@ class SimPortal:
             def do_GET(self) -> None:
                 portal._serve(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

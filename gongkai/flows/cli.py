@@ -22,7 +22,7 @@ from gongkai.flows.loader import Incoming, Loader
 from gongkai.flows.output import print_rows
 from gongkai.flows.parse_files import expand_paths, parse_path
 from gongkai.flows.pipeline import FetchOptions, RunSummary
-from gongkai.flows.settings import configure_logging, load_settings
+from gongkai.flows.settings import configure_logging, load_settings, prefect_defaults, show_progress
 from gongkai.flows.warehouse import WarehouseError, open_warehouse, run_checks, warehouse_path
 from gongkai.paths import DATA_DIR, SQL_DIR
 from gongkai.transform.models import ParseResult
@@ -38,7 +38,9 @@ app = typer.Typer(
 def main(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
-    configure_logging(load_settings())
+    settings = load_settings()
+    configure_logging(settings)
+    prefect_defaults(settings)
     if version:
         typer.echo(__version__)
         raise typer.Exit()
@@ -270,6 +272,7 @@ def crawl(
 
     path = _sources_file(sources)
     directory = _data_dir(data_dir)
+    show_progress()
     try:
         result = nightly_flow(str(path.resolve()), str(directory.resolve()), not no_export,
                               FetchOptions(timeout=timeout))
@@ -290,6 +293,7 @@ def reparse_cmd(data_dir: DataDir = None) -> None:
     """
     from gongkai.flows.nightly import reparse_flow
 
+    show_progress()
     try:
         result = reparse_flow(str(_data_dir(data_dir).resolve()))
     except WarehouseError as exc:
@@ -345,6 +349,7 @@ def demo(data_dir: DataDir = None) -> None:
         sources = Path(tmp) / "sources.toml"
         sources.write_text(portal.sources_toml(delay_s=0.05), encoding="utf-8")
         typer.echo(f"simulated portal at {portal.url('/')}; crawling into {directory}")
+        show_progress()
         try:
             result = nightly_flow(str(sources), str(directory.resolve()), True, FetchOptions(timeout=2.0))
         except (WarehouseError, ExportError) as exc:

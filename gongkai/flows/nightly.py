@@ -7,6 +7,8 @@ writing process per file.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -17,11 +19,24 @@ from gongkai.flows import pipeline
 from gongkai.flows.pipeline import FetchOptions
 
 
+PROGRESS = logging.getLogger("gongkai.progress")  # the CLI shows it on stderr
+
+
+def _progress() -> Callable[[str], None]:
+    logger = get_run_logger()
+
+    def report(message: str) -> None:
+        logger.info(message)
+        PROGRESS.info(message)
+
+    return report
+
+
 @task(name="crawl-and-load", retries=1, retry_delay_seconds=10, cache_policy=NONE)
 def crawl_and_load(sources_file: str, data_dir: str, do_export: bool, options: FetchOptions) -> dict[str, object]:
     logger = get_run_logger()
     sources = load_sources(Path(sources_file))
-    summary = pipeline.nightly(sources, Path(data_dir), options=options, do_export=do_export, progress=logger.info)
+    summary = pipeline.nightly(sources, Path(data_dir), options=options, do_export=do_export, progress=_progress())
     for line in summary.lines():
         logger.info(line)
     return summary.as_dict()
@@ -37,7 +52,7 @@ def nightly_flow(sources_file: str, data_dir: str, do_export: bool = True,
 @task(name="reparse-archive", cache_policy=NONE)
 def reparse_task(data_dir: str) -> dict[str, object]:
     logger = get_run_logger()
-    summary = pipeline.reparse(Path(data_dir), progress=logger.info)
+    summary = pipeline.reparse(Path(data_dir), progress=_progress())
     for line in summary.lines():
         logger.info(line)
     return summary.as_dict()
