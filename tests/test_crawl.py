@@ -20,7 +20,7 @@ from gongkai.extract.archive import RawArchive
 from gongkai.extract.http import Fetcher, parse_retry_after
 from gongkai.extract.sources import parse_sources
 from gongkai.flows.pipeline import FetchOptions, nightly, reparse
-from gongkai.flows.warehouse import open_warehouse, run_checks, warehouse_path
+from gongkai.flows.warehouse import WarehouseError, open_warehouse, run_checks, warehouse_path
 
 FAST = FetchOptions(timeout=1.0, attempts=4, backoff=0.05, backoff_max=0.2, retry_after_max=1.5)
 
@@ -158,9 +158,14 @@ def test_killed_run_then_rerun_equals_an_uninterrupted_run(tmp_path):
             deadline = time.monotonic() + 60
             while len(portal2.requests) < 25 and time.monotonic() < deadline and proc.poll() is None:
                 time.sleep(0.01)
+            assert proc.poll() is None, "the crawl finished before it could be interrupted"
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-            assert len(portal2.requests) < 60  # it really was interrupted
+            assert proc.wait(timeout=10) == -signal.SIGKILL
+            try:
+                killed_rows = cells(killed)
+            except WarehouseError:  # killed before the warehouse was even complete
+                killed_rows = []
+            assert killed_rows != expected  # it really was cut short
             nightly(parse_sources(sources_file.read_text(encoding="utf-8")), killed, options=FAST, do_export=False)
         assert cells(killed) == [tuple(c) for c in expected]
 
