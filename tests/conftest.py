@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -17,6 +18,24 @@ from gongkai.transform.parse import parse_report
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL = FIXTURES / "real"
+
+
+def corpus(glued: bool) -> list[Path]:
+    """The dev corpus's expected-value files: the glued-digit texts, or all the others."""
+    return [p for p in sorted(REAL.glob("*.expected.json"))
+            if (json.loads(p.read_text(encoding="utf-8"))["source_form"] == "text-glued") == glued]
+
+
+def parse_expected(expected_path: Path) -> tuple[dict, ParseResult]:
+    """The expected values of a corpus report, and what the parser makes of its file."""
+    exp = json.loads(expected_path.read_text(encoding="utf-8"))
+    source = REAL / exp["file"]
+    result = parse_report(source.read_bytes(), str(source))
+    assert result.year == exp["year"]
+    assert "".join((result.agency or "").split()) == "".join(exp["agency"].split())
+    if exp["layout"] is not None:
+        assert result.layout == exp["layout"]
+    return exp, result
 
 
 def cells_of(result: ParseResult) -> dict[tuple[str, str, str], float]:

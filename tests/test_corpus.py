@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
 
 from gongkai.transform.parse import parse_report
-from tests.conftest import REAL, cells_of
+from tests.conftest import REAL, cells_of, corpus, parse_expected
 
-EXPECTED = sorted(REAL.glob("*.expected.json"))
-NOT_GLUED = [p for p in EXPECTED if json.loads(p.read_text(encoding="utf-8"))["source_form"] != "text-glued"]
+NOT_GLUED = corpus(glued=False)
 
 
 def test_corpus_is_there():
@@ -20,13 +18,7 @@ def test_corpus_is_there():
 
 @pytest.mark.parametrize("expected_path", NOT_GLUED, ids=lambda p: p.name.split(".")[0])
 def test_real_report(expected_path):
-    exp = json.loads(expected_path.read_text(encoding="utf-8"))
-    source = REAL / exp["file"]
-    result = parse_report(source.read_bytes(), str(source))
-    assert result.year == exp["year"]
-    assert "".join(result.agency.split()) == "".join(exp["agency"].split())
-    if exp["layout"] is not None:
-        assert result.layout == exp["layout"]
+    exp, result = parse_expected(expected_path)
     assert result.status == exp["status"], result.warnings
     got = cells_of(result)
     uncertain = set(exp.get("uncertain", []))
