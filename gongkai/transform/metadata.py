@@ -8,6 +8,8 @@
 ('某某县人民政府', 2023)
 >>> split_title("某某县交通运输局政府信息公开工作2023年度报告")
 ('某某县交通运输局', 2023)
+>>> split_title("关于某某镇人民政府2021年政府信息公开工作年度报告")
+('某某镇人民政府', 2021)
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ def split_title(title: str) -> tuple[str | None, int | None]:
         return None, None
     before = _clean(t[: m.start()])
     before = re.sub(r"(关于|关于做好)$", "", before)
+    before = re.sub(r"^(关于|印发|转发)", "", before)
     before = re.sub(r"(政府信息公开|政务公开|信息公开)(工作)?$", "", before)  # "…局政府信息公开工作2023年度报告"
     if before:
         return before, year
