@@ -38,7 +38,7 @@ from gongkai.transform.labels import (
     match_last,
 )
 from gongkai.transform.models import CellValue
-from gongkai.transform.numbers import Number, to_10k_yuan
+from gongkai.transform.numbers import BLANK, to_10k_yuan
 from gongkai.transform.records import Record, Value
 
 _T2_ANCHORS = ("第二十条", "主动公开政府信息情况")
@@ -322,7 +322,7 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
         i = after
         runs = runs_of(src, len(T3_COLUMNS)) if out.split_runs and vals is None else None
         if out.split_runs and vals is None and not src and code and code not in done and _next_is_row(records, i):
-            vals = [Value(TextCell("", rec.origin), Number(0, True, "", ""))] * len(T3_COLUMNS)  # printed blank
+            vals = [Value(TextCell("", rec.origin), BLANK)] * len(T3_COLUMNS)  # printed blank
         if vals is None and runs is None:
             if code and rec.has_numbers:
                 got = [v.cell.text for v in rec.values]

@@ -44,6 +44,9 @@ class Number:
     note: str = ""  # a parenthetical printed after the number: "22（其中修订16件）"
 
 
+BLANK = Number(0, True, "", "")  # a cell printed blank: 0, empty
+
+
 def collapse_space(text: str) -> str:
     """Every run of whitespace (incl. U+3000 and nbsp) → one space, trimmed: the printed form."""
     return " ".join(text.split())

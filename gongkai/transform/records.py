@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from gongkai.transform.document import Line, Origin, TextCell
-from gongkai.transform.numbers import Number, parse_number
+from gongkai.transform.numbers import BLANK, Number, parse_number
 
 _NUMBER_RUN_RE = re.compile(r"^[0-9０-９.,]+(?: [0-9０-９.,]+)+$")
 
@@ -79,7 +79,7 @@ def segment(line: Line, line_index: int) -> list[Record]:
     label: list[TextCell] = []
     values: list[Value] = []
     for cell in _split_number_runs(line.cells):
-        number = parse_number(cell.text) if cell.text else Number(0, True, "", "")
+        number = parse_number(cell.text) if cell.text else BLANK
         if cell.text and number is None:
             if any(not v.blank for v in values):
                 records.append(_close(label, values, line_index, line))

@@ -78,12 +78,13 @@ def anchors(root: etree._Element | None, base: str) -> Iterator[tuple[str, str, 
         yield urljoin(base, href), title if len(title) > len(text) else text, a
 
 
-def report_links(root: etree._Element | None, base: str) -> Listing:
-    """Links whose text or title reads like a report title; files go to ``attachments``."""
+def report_links(root: etree._Element | None, base: str, accept: Callable[[str], object] | None = None) -> Listing:
+    """Links whose text or title reads like a report title (and whose URL ``accept`` takes, if
+    given); files go to ``attachments``. The date is the one printed beside the link."""
     out = Listing()
     seen: set[str] = set()
     for url, title, a in anchors(root, base):
-        if url in seen or not looks_like_report(title):
+        if url in seen or not looks_like_report(title) or (accept is not None and not accept(url)):
             continue
         seen.add(url)
         parent = a.getparent()
