@@ -18,6 +18,7 @@ import pytest
 from gongkai.devtools.simportal import SimPortal
 from gongkai.extract.archive import RawArchive
 from gongkai.extract.http import Fetcher, parse_retry_after
+from gongkai.extract.netguard import AddressPolicy
 from gongkai.extract.sources import parse_sources
 from gongkai.flows.pipeline import FetchOptions, nightly, reparse
 from gongkai.flows.warehouse import WarehouseError, open_warehouse, run_checks, warehouse_path
@@ -202,7 +203,7 @@ def test_a_portal_no_test_saw(tmp_path):
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
         sources = parse_sources(f'[[source]]\nname = "town"\nfamily = "generic"\n'
-                                f'start_urls = ["{base}/xxgk/nb/list.htm"]\ndelay_s = 0\n')
+                                f'start_urls = ["{base}/xxgk/nb/list.htm"]\ndelay_s = 0\nallow_private = true\n')
         summary = nightly(sources, tmp_path, options=FAST, do_export=False)
     finally:
         server.shutdown()
@@ -218,7 +219,8 @@ def test_fetcher_caps_bodies_and_parses_retry_after(tmp_path):
     async def go():
         with SimPortal() as portal:
             portal.pages["/big.html"] = portal.pages["/"].__class__(b"x" * 5000)
-            async with Fetcher(RawArchive(tmp_path), max_bytes=1000, backoff=0.01) as f:
+            async with Fetcher(RawArchive(tmp_path), policy=AddressPolicy(["127.0.0.1"]), max_bytes=1000,
+                               backoff=0.01) as f:
                 f.configure_host(portal.url("/")[7:-1], 2, 0)
                 big = await f.fetch(portal.url("/big.html"), "report")
                 ok = await f.fetch(portal.url("/"), "report")

@@ -289,7 +289,8 @@ class SimPortal:
         }
         return "".join(
             f'[[source]]\nname = "sim-{family}"\nowner = "模拟{family}门户"\nfamily = "{family}"\n'
-            f'start_urls = ["{self.url(path)}"]\ndelay_s = {delay_s}\nconcurrency = {concurrency}\n\n'
+            f'start_urls = ["{self.url(path)}"]\ndelay_s = {delay_s}\nconcurrency = {concurrency}\n'
+            "allow_private = true  # the simulated portal runs on 127.0.0.1\n\n"
             for family, path in starts.items()
         )
 

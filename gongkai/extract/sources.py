@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from gongkai.extract.netguard import normalize_host
+from gongkai.extract.urls import host_of
+
 FAMILIES = ("hanweb", "trs", "gkmlpt", "jhtml", "generic")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _KNOWN = {"name", "owner", "family", "start_urls", "allowed_hosts", "max_pages", "delay_s", "concurrency",
-          "years", "enabled", "note"}
+          "years", "enabled", "note", "allow_private"}
 
 
 class SourceError(ValueError):
@@ -35,9 +38,10 @@ class Source:
     concurrency: int = 2
     years: tuple[int, int] | None = None
     enabled: bool = True
+    allow_private: bool = False  # its hosts may resolve to private/loopback addresses (tests, intranets)
 
     def allows_host(self, url: str) -> bool:
-        return (urlsplit(url).hostname or "").lower() in self.allowed_hosts
+        return host_of(url) in self.allowed_hosts
 
     def wants_year(self, year: int | None) -> bool:
         return self.years is None or year is None or self.years[0] <= year <= self.years[1]
@@ -79,15 +83,18 @@ def _entry(raw: dict[str, object], index: int) -> Source:
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise bad("enabled", "must be true or false")
+    allow_private = raw.get("allow_private", False)
+    if not isinstance(allow_private, bool):
+        raise bad("allow_private", "must be true or false")
     owner = raw.get("owner", "")
     if not isinstance(owner, str):
         raise bad("owner", "must be a string")
     return Source(
         name=name, family=family, start_urls=tuple(urls), owner=owner,
-        allowed_hosts=tuple(h.lower() for h in hosts),
+        allowed_hosts=tuple(normalize_host(h) for h in hosts),
         max_pages=int(raw.get("max_pages", 50)), delay_s=float(raw.get("delay_s", 1.0)),
         concurrency=int(raw.get("concurrency", 2)),
-        years=(years[0], years[1]) if years else None, enabled=enabled,
+        years=(years[0], years[1]) if years else None, enabled=enabled, allow_private=allow_private,
     )
 
 

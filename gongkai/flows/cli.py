@@ -378,7 +378,7 @@ DEMO_QUERIES = (
 
 
 def summary_lines(result: dict[str, object]) -> list[str]:
-    return RunSummary(**result).lines()  # type: ignore[arg-type]
+    return RunSummary.from_dict(result).lines()
 
 
 @app.command()

@@ -23,8 +23,9 @@ import duckdb
 import pyarrow as pa
 
 from gongkai.extract.archive import RawArchive
-from gongkai.extract.crawl import CrawlResult, FoundReport, crawl
-from gongkai.extract.http import Fetcher, FetchRecord, Validators
+from gongkai.extract.crawl import CrawlResult, FoundReport, crawl, reason_of
+from gongkai.extract.http import FetchOptions, Fetcher, FetchRecord, Validators
+from gongkai.extract.urls import BadURL, origin_of
 from gongkai.extract.sources import Source
 from gongkai.flows.exporter import export
 from gongkai.flows.loader import Incoming, Loader, LoadSummary
@@ -40,13 +41,19 @@ ARCHIVE_DIR = "archive"
 
 
 @dataclass
-class FetchOptions:
-    timeout: float = 15.0
-    attempts: int = 4
-    backoff: float = 0.5
-    backoff_max: float = 20.0
-    retry_after_max: float = 60.0
-    max_bytes: int = 30 * 1024 * 1024
+class SourceSummary:
+    """One source's part of a run: what an operator needs to see per portal."""
+
+    list_pages: int = 0
+    list_pages_failed: int = 0
+    max_pages_reached: bool = False
+    reports_found: int = 0
+    years: list[int] = field(default_factory=list)
+    attachments: int = 0
+    dropped_offsite: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+    robots: str = ""  # fetched / none / unreachable (why)
+    crashed: str | None = None
 
 
 @dataclass
@@ -57,7 +64,8 @@ class RunSummary:
     list_pages: int = 0
     pages_fetched: int = 0  # 200 responses with a body
     not_modified: int = 0  # 304 responses
-    bytes_transferred: int = 0
+    bytes_transferred: int = 0  # on the wire
+    bytes_decoded: int = 0  # after decompression
     reports_found: int = 0
     attachments: int = 0
     new: int = 0
@@ -66,34 +74,54 @@ class RunSummary:
     failed_parse: int = 0
     cells: int = 0
     failures: dict[str, int] = field(default_factory=dict)  # reason → count
+    sources: dict[str, SourceSummary] = field(default_factory=dict)
+    deadline_reached: bool = False
     exported_to: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> RunSummary:
+        fields = dict(data)
+        fields["sources"] = {k: SourceSummary(**v) for k, v in dict(fields.get("sources") or {}).items()}
+        return cls(**fields)  # type: ignore[arg-type]
+
     def lines(self) -> list[str]:
-        out = [
-            f"run {self.run_id} ({self.flow})",
-            f"portals: {self.portals}, list pages: {self.list_pages}, pages fetched: {self.pages_fetched}, "
-            f"not modified (304): {self.not_modified}, bytes: {self.bytes_transferred:,}",
-            f"reports found: {self.reports_found}, attachments archived: {self.attachments}",
-            f"reports loaded: {self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
-            f"{self.failed_parse} failed to parse; {self.cells} cells written",
-        ]
+        out = [f"run {self.run_id} ({self.flow})"]
+        if self.flow == "nightly":
+            out += [
+                f"portals: {self.portals}, list pages: {self.list_pages}, pages fetched: {self.pages_fetched}, "
+                f"not modified (304): {self.not_modified}, bytes: {self.bytes_transferred:,} on the wire "
+                f"({self.bytes_decoded:,} decoded)",
+                f"reports found: {self.reports_found}, attachments archived: {self.attachments}",
+            ]
+        else:
+            out.append(f"archived report pages re-parsed: {self.reports_found}")
+        out.append(f"reports loaded: {self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
+                   f"{self.failed_parse} failed to parse; {self.cells} cells written")
         if self.failures:
             out.append("failures: " + "; ".join(f"{k}: {v}" for k, v in sorted(self.failures.items())))
+        for name, s in sorted(self.sources.items()):
+            notes = []
+            if s.crashed:
+                notes.append(f"FAILED: {s.crashed}")
+            if s.max_pages_reached:
+                notes.append("stopped at max_pages")
+            if s.dropped_offsite:
+                notes.append(f"{s.dropped_offsite} off-site link(s) dropped")
+            if s.robots.startswith("unreachable"):
+                notes.append(f"robots.txt {s.robots}")
+            if s.failures:
+                notes.append("failures: " + ", ".join(f"{k} {v}" for k, v in sorted(s.failures.items())))
+            years = f" ({min(s.years)}–{max(s.years)})" if s.years else ""
+            out.append(f"  {name}: {s.list_pages} list page(s), {s.reports_found} report(s){years}"
+                       + (f"; {'; '.join(notes)}" if notes else ""))
+        if self.deadline_reached:
+            out.append("the run's deadline was reached: it ended with what had been fetched")
         if self.exported_to:
             out.append(f"export: {self.exported_to}")
         return out
-
-
-def _reason(error: str) -> str:
-    """Group errors by kind for the summary (not by URL)."""
-    for key in ("robots.txt", "off-site", "exceeds the cap", "HTTP 404", "HTTP 403", "HTTP 5", "HTTP 429",
-                "Timeout", "ConnectError", "RemoteProtocolError", "ReadError"):
-        if key in error:
-            return key
-    return error.split(":")[0][:60]
 
 
 def previous_validators(con: duckdb.DuckDBPyConnection) -> dict[str, Validators]:
@@ -102,6 +130,7 @@ def previous_validators(con: duckdb.DuckDBPyConnection) -> dict[str, Validators]
 
 
 def record_fetches(con: duckdb.DuckDBPyConnection, run_id: str, records: list[FetchRecord]) -> None:
+    """Append fetch records to the fetch log (one transaction)."""
     if not records:
         return
     cols = {
@@ -116,9 +145,11 @@ def record_fetches(con: duckdb.DuckDBPyConnection, run_id: str, records: list[Fe
         "last_modified": [r.last_modified for r in records],
         "content_type": [r.content_type for r in records],
         "bytes": pa.array([r.bytes for r in records], pa.int64()),
+        "wire_bytes": pa.array([r.wire_bytes for r in records], pa.int64()),
         "sha256": [r.sha256 for r in records],
         "attempts": pa.array([r.attempts for r in records], pa.int32()),
         "error": [r.error for r in records],
+        "note": pa.array([r.note for r in records], pa.string()),
         "fetched_at": pa.array([r.fetched_at for r in records], pa.timestamp("us")),
         "elapsed_ms": [r.elapsed_ms for r in records],
     }
@@ -130,15 +161,40 @@ def record_fetches(con: duckdb.DuckDBPyConnection, run_id: str, records: list[Fe
         con.unregister("_gk_fetch")
 
 
+class FetchLog:
+    """Writes fetch records to the warehouse as the crawl goes (in batches), after the archive
+    index entries of their bodies: a run killed midway keeps its validators and its record."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str, batch: int = 200) -> None:
+        self.con, self.run_id, self.batch = con, run_id, batch
+        self.pending: list[FetchRecord] = []
+        self.fetcher: Fetcher | None = None
+
+    def add(self, record: FetchRecord) -> None:
+        self.pending.append(record)
+        if len(self.pending) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.fetcher is not None:
+            self.fetcher.flush_index()
+        records, self.pending = self.pending, []
+        record_fetches(self.con, self.run_id, records)
+
+
 def run_crawl(sources: list[Source], archive: RawArchive, validators: dict[str, Validators],
               options: FetchOptions, progress: Callable[[str], None] | None = None,
-              on_found: Callable[[FoundReport], None] | None = None) -> tuple[CrawlResult, list[FetchRecord]]:
-    async def go() -> tuple[CrawlResult, list[FetchRecord]]:
-        async with Fetcher(archive, validators=validators, timeout=options.timeout, attempts=options.attempts,
-                           backoff=options.backoff, backoff_max=options.backoff_max,
-                           retry_after_max=options.retry_after_max, max_bytes=options.max_bytes) as fetcher:
-            result = await crawl(sources, fetcher, progress, on_found)
-            return result, fetcher.records
+              on_found: Callable[[FoundReport], None] | None = None, fetch_log: FetchLog | None = None,
+              deadline: float | None = None) -> tuple[CrawlResult, Fetcher]:
+    async def go() -> tuple[CrawlResult, Fetcher]:
+        async with Fetcher(archive, options, validators=validators,
+                           on_record=fetch_log.add if fetch_log is not None else None) as fetcher:
+            if fetch_log is not None:
+                fetch_log.fetcher = fetcher
+            result = await crawl(sources, fetcher, progress, on_found, deadline=deadline)
+        if fetch_log is not None:
+            fetch_log.flush()
+        return result, fetcher
 
     return asyncio.run(go())
 
@@ -215,31 +271,51 @@ def _end_run(con: duckdb.DuckDBPyConnection, summary: RunSummary) -> None:
                  summary.run_id])
 
 
-def summarize_fetches(summary: RunSummary, result: CrawlResult, records: list[FetchRecord]) -> None:
+def summarize_fetches(summary: RunSummary, result: CrawlResult, fetcher: Fetcher,
+                      sources: list[Source]) -> None:
+    records = fetcher.records
     summary.list_pages = result.list_pages
     summary.pages_fetched = sum(1 for r in records if r.status_code == 200 and not r.not_modified)
     summary.not_modified = sum(1 for r in records if r.not_modified)
-    summary.bytes_transferred = sum(r.bytes for r in records)
+    summary.bytes_transferred = sum(r.wire_bytes for r in records)
+    summary.bytes_decoded = sum(r.bytes for r in records)
     summary.reports_found = sum(1 for f in result.reports if not f.is_file)
-    summary.attachments = result.attachments + sum(1 for f in result.reports if f.is_file and f.record.ok)
-    reasons = Counter(_reason(r.error) for r in records if r.error)
-    summary.failures = dict(reasons)
+    summary.attachments = sum(1 for r in records if r.kind == "attachment" and r.ok)
+    summary.failures = dict(Counter(reason_of(r.error) for r in records if r.error))
+    summary.deadline_reached = result.deadline_reached
+    for source in sources:
+        got = result.sources.get(source.name)
+        if got is None:
+            continue
+        robots = []
+        for url in source.start_urls:
+            try:
+                state = fetcher.robots.get(origin_of(url))
+            except BadURL:
+                state = None
+            if state is not None:
+                robots.append(state.status + (f" ({state.reason})" if state.status == "unreachable" else ""))
+        summary.sources[source.name] = SourceSummary(
+            list_pages=got.list_pages, list_pages_failed=got.list_pages_failed,
+            max_pages_reached=got.max_pages_reached, reports_found=len(got.reports), years=sorted(got.years),
+            attachments=got.attachments, dropped_offsite=got.dropped_offsite, failures=dict(got.failures),
+            robots=", ".join(dict.fromkeys(robots)), crashed=got.crashed)
 
 
 def nightly(sources: list[Source], data_dir: Path, *, options: FetchOptions | None = None, do_export: bool = True,
-            progress: Callable[[str], None] | None = None) -> RunSummary:
+            progress: Callable[[str], None] | None = None, deadline: float | None = None) -> RunSummary:
     """discover → fetch → parse → load → export, in one process (the single writer)."""
     archive = RawArchive(data_dir / ARCHIVE_DIR)
+    archive.clean_temporary()
     con = open_warehouse(warehouse_path(data_dir))
     try:
         run_id = _begin_run(con, "nightly")
         summary = RunSummary(run_id=run_id, flow="nightly", portals=sum(1 for s in sources if s.enabled))
         parsers = Parsers(archive, loaded_contents(con))
         try:
-            result, records = run_crawl(sources, archive, previous_validators(con), options or FetchOptions(),
-                                        progress, parsers.submit)
-            record_fetches(con, run_id, records)  # before loading: a rerun after a kill sends conditional GETs
-            summarize_fetches(summary, result, records)
+            result, fetcher = run_crawl(sources, archive, previous_validators(con), options or FetchOptions(),
+                                        progress, parsers.submit, FetchLog(con, run_id), deadline)
+            summarize_fetches(summary, result, fetcher, sources)
             load = load_parsed(con, parsers.results(), len(parsers.jobs), progress)
         finally:
             parsers.close()

@@ -1,8 +1,12 @@
 """Bytes → text with the right charset.
 
-Order: byte-order mark, then strict UTF-8, then the charset a ``<meta>`` tag declares, then
-charset-normalizer's guess. GBK and GB2312 are decoded as GB18030 (their superset), so that
-characters outside GB2312 that portals use anyway still decode.
+Order: byte-order mark, then the charset the server declared (Content-Type) when the bytes
+decode with it, then strict UTF-8, then the charset a ``<meta>`` tag declares, then strict
+GB18030, then a page that is UTF-8 or GB18030 but for a few broken bytes (decoded with
+replacement characters), then charset-normalizer's guess. GBK and GB2312 are decoded as
+GB18030 (their superset), so that characters outside GB2312 that portals use anyway still
+decode. A Latin-1 declaration is not trusted: it decodes any bytes, and Chinese portals that
+send it mean something else.
 
 >>> decode_bytes("规章".encode("gbk")).text
 '规章'
@@ -60,14 +64,32 @@ def sniff_binary(data: bytes) -> str | None:
     return None
 
 
-def decode_bytes(data: bytes) -> Decoded:
-    """Decode a report's bytes; raises ParseFailure for binary input."""
+_ANY_BYTES = {"latin-1", "iso8859-1", "cp1252", "ascii", "iso8859-15"}
+_MOSTLY = 0.002  # at most this share of replacement characters: a few broken bytes in a good page
+
+
+def _mostly(data: bytes, encoding: str) -> str | None:
+    text = data.decode(encoding, errors="replace")
+    bad = text.count("\ufffd") - data.decode(encoding, errors="ignore").count("\ufffd")
+    return text if bad <= max(1, len(text) * _MOSTLY) else None
+
+
+def decode_bytes(data: bytes, declared: str | None = None) -> Decoded:
+    """Decode a report's bytes (``declared``: the charset the server named); raises
+    ParseFailure for binary input."""
     kind = sniff_binary(data)
     if kind is not None:
         raise ParseFailure(f"not a text document: {kind}")
     for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             return Decoded(data.decode(enc, errors="replace"), enc.replace("-sig", ""))
+    if declared:
+        enc = canonical_encoding(declared)
+        if enc not in _ANY_BYTES:
+            try:
+                return Decoded(data.decode(enc), enc)
+            except (UnicodeDecodeError, LookupError):
+                pass
     try:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
@@ -85,6 +107,10 @@ def decode_bytes(data: bytes) -> Decoded:
         return Decoded(data.decode("gb18030"), "gb18030")
     except UnicodeDecodeError:
         pass
+    for enc in ("utf-8", "gb18030"):  # a good page with a few broken bytes
+        text = _mostly(data, enc)
+        if text is not None:
+            return Decoded(text, enc)
     best = charset_normalizer.from_bytes(data[:200_000]).best()
     enc = canonical_encoding(best.encoding) if best is not None else "gb18030"
     return Decoded(data.decode(enc, errors="replace"), enc)

@@ -1,0 +1,133 @@
+"""Per-host politeness: one queue per host, a global limit, and push-back when a host says it is busy.
+
+- Every host has the strictest delay and the smallest concurrency of the sources that use it
+  (and at least the ``Crawl-delay`` its robots.txt asks for, up to a cap).
+- A request waits for its host's turn (``delay`` between request starts, at most
+  ``concurrency`` at once), then for a place under the global limit.
+- A 429 or 503 pushes the whole host back (Retry-After when given, else exponential, capped);
+  after ``max_strikes`` push-backs in a row the host is skipped for the rest of the run.
+
+>>> async def demo():
+...     s = HostScheduler(global_limit=4)
+...     s.configure("a.gov.cn", concurrency=1, delay=0.0)
+...     async with s.slot("a.gov.cn"):
+...         return s.host("a.gov.cn").active
+>>> asyncio.run(demo())
+1
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+DEFAULT_DELAY = 1.0
+DEFAULT_CONCURRENCY = 2
+CRAWL_DELAY_CAP = 30.0
+
+
+class HostSkipped(Exception):
+    """The host pushed back too often: nothing more is requested from it this run."""
+
+
+@dataclass
+class HostState:
+    name: str
+    delay: float = DEFAULT_DELAY
+    concurrency: int = DEFAULT_CONCURRENCY
+    configured: bool = False
+    active: int = 0
+    next_start: float = 0.0
+    backoff: float = 0.0  # the current push-back step (grows while the host keeps saying busy)
+    strikes: int = 0  # push-backs in a row
+    pushbacks: int = 0  # in the whole run
+    skipped: str | None = None  # why the host is skipped for the rest of the run
+    cond: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+
+class HostScheduler:
+    def __init__(self, global_limit: int = 32, *, backoff_base: float = 1.0, backoff_cap: float = 60.0,
+                 max_strikes: int = 5) -> None:
+        self.hosts: dict[str, HostState] = {}
+        self.global_limit = max(1, global_limit)
+        self._global = asyncio.Semaphore(self.global_limit)
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.max_strikes = max_strikes
+
+    def host(self, name: str) -> HostState:
+        state = self.hosts.get(name)
+        if state is None:
+            state = self.hosts[name] = HostState(name)
+        return state
+
+    def configure(self, name: str, *, concurrency: int, delay: float) -> None:
+        """Settings of a source using this host: the strictest of all sources wins."""
+        state = self.host(name)
+        if state.configured:
+            state.concurrency = min(state.concurrency, max(1, concurrency))
+            state.delay = max(state.delay, max(0.0, delay))
+        else:
+            state.concurrency, state.delay, state.configured = max(1, concurrency), max(0.0, delay), True
+
+    def crawl_delay(self, name: str, seconds: float | None) -> float | None:
+        """Honour robots.txt's Crawl-delay (capped); returns the delay applied, if any."""
+        if seconds is None or seconds <= 0:
+            return None
+        applied = min(float(seconds), CRAWL_DELAY_CAP)
+        state = self.host(name)
+        state.delay = max(state.delay, applied)
+        return applied
+
+    @asynccontextmanager
+    async def slot(self, name: str) -> AsyncIterator[HostState]:
+        """Wait for the host's turn and a global place; hold them while the request runs."""
+        state = self.host(name)
+        async with state.cond:
+            while True:
+                if state.skipped:
+                    raise HostSkipped(state.skipped)
+                now = time.monotonic()
+                if state.active < state.concurrency and now >= state.next_start:
+                    state.active += 1
+                    state.next_start = now + state.delay
+                    break
+                wait = state.next_start - now if state.active < state.concurrency else None
+                try:
+                    await asyncio.wait_for(state.cond.wait(), timeout=wait)
+                except TimeoutError:
+                    pass
+        try:
+            async with self._global:
+                yield state
+        finally:
+            async with state.cond:
+                state.active -= 1
+                state.cond.notify_all()
+
+    async def push_back(self, name: str, retry_after: float | None) -> float:
+        """The host answered 429/503: no request starts before the returned number of seconds."""
+        state = self.host(name)
+        async with state.cond:
+            state.strikes += 1
+            state.pushbacks += 1
+            state.backoff = min(self.backoff_cap, max(self.backoff_base, state.backoff * 2))
+            wait = min(self.backoff_cap, retry_after) if retry_after is not None else state.backoff
+            wait = max(wait, state.delay)
+            state.next_start = max(state.next_start, time.monotonic() + wait)
+            if state.strikes >= self.max_strikes:
+                state.skipped = (f"skipped for the rest of the run after {state.strikes} busy answers (429/503) "
+                                 "in a row")
+            state.cond.notify_all()
+        return wait
+
+    async def relieved(self, name: str) -> None:
+        """A normal answer: the host is no longer busy."""
+        state = self.host(name)
+        if state.strikes or state.backoff:
+            async with state.cond:
+                state.strikes = 0
+                state.backoff = 0.0

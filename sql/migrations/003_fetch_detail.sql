@@ -1,0 +1,3 @@
+-- Schema version 3: bytes on the wire beside decoded bytes, and notes on fetches.
+ALTER TABLE fetch_log ADD COLUMN wire_bytes BIGINT;
+ALTER TABLE fetch_log ADD COLUMN note VARCHAR;
