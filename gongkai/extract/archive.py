@@ -157,17 +157,16 @@ class RawArchive:
 
     def entries(self) -> Iterator[IndexEntry]:
         """Every index entry in the order written; a line cut short by a kill is skipped."""
-        try:
-            fh = open(self.index_path, encoding="utf-8", errors="replace")
-        except FileNotFoundError:
+        if not self.index_path.exists():
             return
+        fields = set(IndexEntry.__dataclass_fields__)
+        try:
+            with open(self.index_path, encoding="utf-8", errors="replace") as fh:
+                for n, line in enumerate(fh, 1):
+                    try:
+                        raw = json.loads(line)
+                        yield IndexEntry(**{k: v for k, v in raw.items() if k in fields})
+                    except (json.JSONDecodeError, TypeError, AttributeError):
+                        log.warning("archive index line %d is incomplete (an interrupted write): skipped", n)
         except OSError as exc:
             raise ArchiveError(f"cannot read the archive index {self.index_path}: {exc.strerror or exc}") from exc
-        fields = set(IndexEntry.__dataclass_fields__)
-        with fh:
-            for n, line in enumerate(fh, 1):
-                try:
-                    raw = json.loads(line)
-                    yield IndexEntry(**{k: v for k, v in raw.items() if k in fields})
-                except (json.JSONDecodeError, TypeError):
-                    log.warning("archive index line %d is incomplete (an interrupted write): skipped", n)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 
 DEFAULT_DELAY = 1.0
@@ -96,10 +96,8 @@ class HostScheduler:
                     state.next_start = now + state.delay
                     break
                 wait = state.next_start - now if state.active < state.concurrency else None
-                try:
+                with suppress(TimeoutError):
                     await asyncio.wait_for(state.cond.wait(), timeout=wait)
-                except TimeoutError:
-                    pass
         try:
             async with self._global:
                 yield state
