@@ -1,3 +1,3 @@
-from gongkai.flows.cli import app
+from gongkai.flows.cli import main
 
-app(prog_name="gongkai")
+main()

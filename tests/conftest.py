@@ -50,3 +50,26 @@ def parse():
         return parse_report(data, source)
 
     return _parse
+
+
+class FuzzStats:
+    """How many fuzz cases ran and the slowest input (printed at the end of the run)."""
+
+    def __init__(self) -> None:
+        self.cases = 0
+        self.slowest = (0.0, "")
+
+    def record(self, seconds: float, what: str) -> None:
+        self.cases += 1
+        if seconds > self.slowest[0]:
+            self.slowest = (seconds, what)
+
+
+FUZZ_STATS = FuzzStats()
+FUZZ_EXAMPLES = int(os.environ.get("GONGKAI_FUZZ_EXAMPLES", "60"))  # per fuzz test; `make fuzz` raises it
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if FUZZ_STATS.cases:
+        seconds, what = FUZZ_STATS.slowest
+        terminalreporter.write_line(f"fuzz: {FUZZ_STATS.cases} cases run; slowest {seconds:.2f} s ({what})")

@@ -52,6 +52,6 @@ def test_crawl_command_refuses_a_bad_sources_file(tmp_path):
     bad = tmp_path / "sources.toml"
     bad.write_text('[[source]]\nname = "x"\nfamily = "nope"\nstart_urls = ["https://a.gov.cn/"]\n', encoding="utf-8")
     p = subprocess.run([exe, "crawl", "--sources", str(bad)], capture_output=True, text=True, timeout=60, check=False)
-    assert p.returncode == 1 and "field 'family'" in p.stderr
+    assert p.returncode == 2 and "field 'family'" in p.stderr  # a usage mistake
     p = subprocess.run([exe, "crawl"], capture_output=True, text=True, timeout=60, check=False)
-    assert p.returncode == 1 and "no enabled source" in p.stderr
+    assert p.returncode == 2 and "no enabled source" in p.stderr

@@ -231,7 +231,7 @@ def test_cli_load_query_export(tmp_path):
     assert json.loads(p.stdout) == {"n": 400}
     p = subprocess.run([*exe, "query", "DROP TABLE cell", "--data-dir", str(data)],
                        capture_output=True, text=True, timeout=60, check=False)
-    assert p.returncode == 1 and "read-only" in (p.stderr + p.stdout).lower()
+    assert p.returncode == 2 and "only reading statements are run" in p.stderr and "not DROP" in p.stderr
     p = subprocess.run([*exe, "stats", "--data-dir", str(data)], capture_output=True, text=True, timeout=60, check=False)
     assert p.returncode == 0 and "all pass" in p.stdout
     p = subprocess.run([*exe, "export", "--format", "csv", "--data-dir", str(data)],

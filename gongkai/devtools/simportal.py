@@ -97,7 +97,8 @@ class SimPortal:
 
     FAMILIES = ("hanweb", "trs", "gkmlpt", "jhtml", "generic")
 
-    def __init__(self, reports_per_portal: int = 6, seed: int = 7) -> None:
+    def __init__(self, reports_per_portal: int = 6, seed: int = 7, port: int = 0) -> None:
+        self.port = port
         self.pages: dict[str, Page] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.faults: dict[str, list[str]] = {}
@@ -307,7 +308,7 @@ class SimPortal:
             def do_GET(self) -> None:
                 portal._serve(self)
 
-        self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

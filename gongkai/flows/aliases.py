@@ -6,9 +6,17 @@ under the old name resolve to it too.
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+from pathlib import Path
+
 import duckdb
 
 from gongkai.transform.agency import normalize_name
+
+
+log = logging.getLogger(__name__)
 
 
 class AliasError(ValueError):
@@ -42,3 +50,32 @@ def add_alias(con: duckdb.DuckDBPyConnection, old: str, new: str, note: str = ""
         con.execute("ROLLBACK")
         raise
     return int(moved)
+
+
+ALIAS_JOURNAL = "aliases.jsonl"
+
+
+def record_alias(data_dir: Path, old: str, new: str, note: str = "") -> None:
+    """Keep the alias in the data directory's journal too, so a rebuilt warehouse gets it back."""
+    line = json.dumps({"old": old, "new": new, "note": note}, ensure_ascii=False) + "\n"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ALIAS_JOURNAL, "a", encoding="utf-8") as fh:
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def replay_aliases(con: duckdb.DuckDBPyConnection, data_dir: Path) -> int:
+    """Apply the journal's aliases (after a rebuild); returns how many applied."""
+    path = data_dir / ALIAS_JOURNAL
+    if not path.exists():
+        return 0
+    applied = 0
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            entry = json.loads(line)
+            add_alias(con, entry["old"], entry["new"], entry.get("note", ""))
+            applied += 1
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("%s line %d not applied: %s", path, n, exc)
+    return applied

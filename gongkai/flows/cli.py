@@ -1,49 +1,101 @@
-"""The ``gongkai`` command line."""
+"""The ``gongkai`` command line.
+
+Exit codes: 0 success; 1 a runtime failure (a damaged or locked warehouse, an export or crawl
+that could not be written); 2 a usage mistake (a missing path, a bad option value, a refused
+query, a malformed sources file). Errors are one line on stderr; ``--debug`` (or
+``GONGKAI_LOG_LEVEL=DEBUG``) shows the traceback as well.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 import tempfile
+import traceback
 from collections import Counter
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gongkai import __version__
+from gongkai.extract.archive import ArchiveError, IndexEntry, RawArchive
 from gongkai.extract.sources import SourceError, load_sources
 from gongkai.flows.exporter import ExportError, export
+from gongkai.flows.integrity import WarehouseError
 from gongkai.flows.loader import Incoming, Loader
 from gongkai.flows.output import print_rows
-from gongkai.flows.parse_files import expand_paths, parse_path
-from gongkai.flows.pipeline import FetchOptions, RunSummary
-from gongkai.flows.settings import configure_logging, load_settings, prefect_defaults, show_progress
-from gongkai.flows.warehouse import WarehouseError, open_warehouse, run_checks, warehouse_path
+from gongkai.flows.parse_files import Expanded, PathProblem, expand_paths, parse_path
+from gongkai.flows.pipeline import ARCHIVE_DIR, FetchOptions, RunSummary
+from gongkai.flows.query import QueryRefused, reader, run_query
+from gongkai.flows.settings import configure_logging, export_dir, load_settings, prefect_env, show_progress
+from gongkai.flows.warehouse import run_checks, warehouse
 from gongkai.paths import DATA_DIR, SQL_DIR
 from gongkai.transform.models import ParseResult
+
+
+class Problem(Exception):
+    """An error for the user: one line, and the exit code (2 for usage mistakes, 1 otherwise)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+_STATE = {"debug": False}
 
 app = typer.Typer(
     help="gongkai: 政府信息公开工作年度报告 → canonical cells, a DuckDB warehouse and Parquet.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gongkai {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Log everything and show tracebacks of errors.")] = False,
 ) -> None:
     settings = load_settings()
-    configure_logging(settings)
-    prefect_defaults(settings)
-    if version:
-        typer.echo(__version__)
-        raise typer.Exit()
+    _STATE["debug"] = debug or settings.debug
+    configure_logging("DEBUG" if debug else settings.log_level)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run a command; errors become one line on stderr and an exit code (usage
+    mistakes that the command line itself catches are reported by it, with exit code 2)."""
+    try:
+        app(args=argv, prog_name="gongkai")
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one readable line
+        code = exc.code if isinstance(exc, Problem) else 2 if isinstance(exc, PathProblem | QueryRefused) else 1
+        if _STATE["debug"]:
+            traceback.print_exc()
+        known = (Problem, PathProblem, QueryRefused, WarehouseError, ExportError, SourceError, ArchiveError)
+        message = str(exc) if isinstance(exc, known) else f"{type(exc).__name__}: {exc}"
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {' '.join(message.split())}",
+                                                    highlight=False)
+        sys.exit(code)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    raise Problem(message, code)
 
 
 def _summary_table(results: list[ParseResult]) -> Table:
@@ -62,6 +114,20 @@ def _summary_table(results: list[ParseResult]) -> Table:
     return table
 
 
+def _expand(paths: list[Path]) -> Expanded:
+    found = expand_paths(paths)
+    for note in found.notes():
+        typer.echo(note, err=True)
+    if not found.files:
+        _fail("no report files among the paths given", 2)
+    return found
+
+
+def _console() -> Console:
+    out = Console()
+    return out if out.is_terminal else Console(width=200, soft_wrap=True)  # no wrapping inside a pipe
+
+
 @app.command()
 def parse(
     paths: Annotated[list[Path], typer.Argument(help="Report files (HTML, text, Markdown) or folders.")],
@@ -70,21 +136,16 @@ def parse(
 ) -> None:
     """Parse reports into canonical cells, checks and warnings.
 
-    Example:
+    Example: gongkai parse data/samples/000.txt --json
 
-        gongkai parse data/samples/000.txt --json
-
-        gongkai parse data/samples/          # a readable summary table
+    Example: gongkai parse data/samples/   (a readable summary table)
     """
-    files = expand_paths(paths)
-    if not files:
-        raise typer.BadParameter("no files to parse", param_hint="PATHS")
+    files = _expand(paths).files
     results: list[ParseResult] = []
     err = Console(stderr=True)
-    show_progress = err.is_terminal and len(files) > 20
     with Progress(
         TextColumn("parsing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, disable=not show_progress, transient=True,
+        console=err, disable=not (err.is_terminal and len(files) > 20), transient=True,
     ) as progress:
         task = progress.add_task("parse", total=len(files))
         for path in files:
@@ -95,12 +156,11 @@ def parse(
             results.append(result)
             progress.advance(task)
     if not as_json:
-        out = Console()
-        console = out if out.is_terminal else Console(width=200)  # no wrapping inside a pipe
+        console = _console()
         console.print(_summary_table(results))
         for r in results:
             for w in r.warnings:
-                console.print(f"[dim]{Path(r.source).name}:[/dim] {w}")
+                console.print(f"[dim]{Path(r.source).name}:[/dim] {w}", highlight=False)
     if strict and any(r.status != "ok" for r in results):
         raise typer.Exit(1)
 
@@ -115,11 +175,6 @@ def _data_dir(value: Path | None) -> Path:
     return value if value is not None else load_settings().data_dir
 
 
-def _fail(message: str) -> NoReturn:
-    Console(stderr=True).print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
-
-
 @app.command()
 def load(
     paths: Annotated[list[Path], typer.Argument(help="Report files or folders to parse and load.")],
@@ -127,27 +182,34 @@ def load(
 ) -> None:
     """Parse local reports and load them into the warehouse (idempotent, versioned).
 
-    Example:
+    Example: gongkai load data/samples/ --data-dir ./data
 
-        gongkai load data/samples/ --data-dir ./data
-
-    Loading the same files again changes nothing; a changed report becomes a new version.
-    A report that fails to parse is recorded with its reason and loading goes on.
+    Loading the same files again changes nothing; a changed report becomes a new version. A report that fails to parse is recorded with its reason and loading goes on. Each file's bytes are kept in the raw archive, so that the warehouse can always be rebuilt (gongkai reparse --rebuild).
     """
-    files = expand_paths(paths)
-    if not files:
-        raise typer.BadParameter("no files to load", param_hint="PATHS")
-    try:
-        con = open_warehouse(warehouse_path(_data_dir(data_dir)))
-    except WarehouseError as exc:
-        _fail(str(exc))
+    files = _expand(paths).files
+    directory = _data_dir(data_dir)
+    archive = RawArchive(directory / ARCHIVE_DIR)
     err = Console(stderr=True)
-    with Progress(TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, disable=not err.is_terminal, transient=True) as progress:
+    with warehouse(directory) as con, Progress(
+            TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err, disable=not err.is_terminal, transient=True) as progress:
         task = progress.add_task("load", total=len(files))
-        items = (Incoming(parse_path(path)) for path in files)
-        summary = Loader(con).load(items, progress=lambda n: progress.update(task, completed=n))
-    con.close()
+
+        def items():
+            for path in files:
+                real = str(path.resolve())  # one file, one identity, however it was typed
+                result = parse_path(path, real)
+                if result.sha256:
+                    try:
+                        data = path.read_bytes()
+                        archive.put(data)
+                        archive.record([IndexEntry(sha256=result.sha256, url=real, kind="file",
+                                                   fetched_at=datetime.now(UTC).replace(tzinfo=None).isoformat())])
+                    except (OSError, ArchiveError) as exc:
+                        typer.echo(f"warning: {real} not archived: {exc}", err=True)
+                yield Incoming(result, source_url=real)
+
+        summary = Loader(con).load(items(), progress=lambda n: progress.update(task, completed=n))
     typer.echo(f"loaded {len(files)} file(s): {summary.new} new, {summary.changed} changed, "
                f"{summary.unchanged} unchanged, {summary.failed_parse} failed to parse, "
                f"{summary.cells} cells written")
@@ -157,79 +219,65 @@ def load(
         raise typer.Exit(1)
 
 
+class ExportFormat(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+
+
 @app.command(name="export")
 def export_cmd(
-    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="parquet or csv.")] = ExportFormat.parquet,
     out: Annotated[Path | None, typer.Option("--out", help="Export folder (default: DATA_DIR/export).")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Export the current cells, reports, agencies, checks and codebook (with a data dictionary).
 
-    Example:
+    Example: gongkai export --format parquet --out ./export
 
-        gongkai export --format parquet --out ./export
-
-    Cells are partitioned by year (cells/year=2023/…); a previous export at --out is replaced
-    only once the new one is complete.
+    Cells are partitioned by year (cells/year=2023/…). The export replaces only a missing folder, an empty one or a previous gongkai export, and only once the new one is complete; any other folder is refused and left as it is.
     """
     directory = _data_dir(data_dir)
-    try:
-        con = open_warehouse(warehouse_path(directory), read_only=True)
-        summary = export(con, out if out is not None else directory / "export", fmt)
-    except (WarehouseError, ExportError) as exc:
-        _fail(str(exc))
-    con.close()
+    with warehouse(directory, read_only=True) as con:
+        summary = export(con, out if out is not None else export_dir(directory), fmt.value, data_dir=directory)
     typer.echo(f"exported {summary.cells} cells in {summary.files} files to {summary.out}")
 
 
-@app.command()
+class QueryFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
 def query(
-    sql: Annotated[str, typer.Argument(help="A SQL query (read-only) against the warehouse.")],
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    sql: Annotated[str, typer.Argument(help="One SQL SELECT statement against the warehouse.")],
+    fmt: Annotated[QueryFormat, typer.Option("--format", help="table, csv or json.")] = QueryFormat.table,
     data_dir: DataDir = None,
 ) -> None:
-    """Run a read-only SQL query against the warehouse.
+    """Run one read-only SQL query against the warehouse.
 
-    Example:
+    Example: gongkai query "SELECT agency, year, applications_received FROM v_summary ORDER BY year"
 
-        gongkai query "SELECT agency, year, applications_received FROM v_summary ORDER BY year"
+    Example: gongkai query "SELECT * FROM v_cells WHERE row_code = 'new_received'" --format csv
 
-        gongkai query "SELECT * FROM v_cells WHERE row_code = 'new_received'" --format csv
+    The query reads the warehouse and nothing else: no files, no network, no changes (one SELECT, WITH, DESCRIBE, SHOW or EXPLAIN statement per call).
     """
-    if fmt not in ("table", "csv", "json"):
-        raise typer.BadParameter("use table, csv or json", param_hint="--format")
-    try:
-        con = open_warehouse(warehouse_path(_data_dir(data_dir)), read_only=True)
-    except WarehouseError as exc:
-        _fail(str(exc))
-    try:
-        cur = con.execute(sql)
-        columns = [d[0] for d in cur.description or []]
-        rows = cur.fetchall()
-    except duckdb.Error as exc:
-        _fail(f"query failed: {exc}")
-    finally:
-        con.close()
-    print_rows(columns, rows, fmt)
+    with reader(_data_dir(data_dir)) as con:
+        result = run_query(con, sql)
+    print_rows(result.columns, result.rows, fmt.value)
 
 
 @app.command()
 def stats(data_dir: DataDir = None) -> None:
-    """Counts of current reports and cells per year, layout and status.
+    """Counts of current reports and cells per year, layout and status, and the warehouse checks.
 
-    Example:
-
-        gongkai stats --data-dir ./data
+    Example: gongkai stats --data-dir ./data
     """
-    try:
-        con = open_warehouse(warehouse_path(_data_dir(data_dir)), read_only=True)
-    except WarehouseError as exc:
-        _fail(str(exc))
-    cur = con.execute((SQL_DIR / "reports" / "stats.sql").read_text(encoding="utf-8"))
-    columns = [d[0] for d in cur.description or []]
-    rows = cur.fetchall()
-    checks = run_checks(con)
-    con.close()
+    with warehouse(_data_dir(data_dir), read_only=True) as con:
+        cur = con.execute((SQL_DIR / "reports" / "stats.sql").read_text(encoding="utf-8"))
+        columns = [d[0] for d in cur.description or []]
+        rows = cur.fetchall()
+        checks = run_checks(con)
     print_rows(columns, rows, "table")
     bad = {k: v for k, v in checks.items() if v}
     typer.echo("warehouse checks: " + ("all pass" if not bad else ", ".join(f"{k}: {v} rows" for k, v in bad.items())))
@@ -246,9 +294,9 @@ def _sources_file(value: Path | None) -> Path:
     try:
         sources = load_sources(path)
     except SourceError as exc:
-        _fail(str(exc))
+        _fail(str(exc), 2)
     if not any(s.enabled for s in sources):
-        _fail(f"{path} has no enabled source (set enabled = true on an entry)")
+        _fail(f"{path} has no enabled source (set enabled = true on an entry)", 2)
     return path
 
 
@@ -257,47 +305,42 @@ def crawl(
     sources: SourcesFile = None,
     data_dir: DataDir = None,
     no_export: Annotated[bool, typer.Option("--no-export", help="Skip the Parquet export at the end.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request before it is retried.")] = 15.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds per network operation before a request is retried.")] = 15.0,
 ) -> None:
-    """Run the nightly flow once: discover → fetch → parse → load → export.
+    """Run the nightly flow once: discover, fetch, parse, load, export.
 
-    Example:
+    Example: gongkai crawl --sources data/sources.toml --data-dir ./data
 
-        gongkai crawl --sources data/sources.toml --data-dir ./data
-
-    Runs as a Prefect flow (a temporary local Prefect server starts when no PREFECT_API_URL is set).
-    Interrupted runs can simply be run again: everything already archived or loaded is reused.
+    Runs as a Prefect flow (a temporary local Prefect server starts when PREFECT_API_URL is not set). An interrupted run can simply be run again: everything already archived or loaded is reused.
     """
+    path = _sources_file(sources)
+    directory = _data_dir(data_dir).resolve()
+    prefect_env(directory)
     from gongkai.flows.nightly import nightly_flow  # Prefect is imported only when a flow runs
 
-    path = _sources_file(sources)
-    directory = _data_dir(data_dir)
     show_progress()
-    try:
-        result = nightly_flow(str(path.resolve()), str(directory.resolve()), not no_export,
-                              FetchOptions(timeout=timeout))
-    except (WarehouseError, ExportError, SourceError) as exc:
-        _fail(str(exc))
+    result = nightly_flow(str(path.resolve()), str(directory), not no_export, FetchOptions(timeout=timeout))
     for line in summary_lines(result):
         typer.echo(line)
 
 
 @app.command(name="reparse")
-def reparse_cmd(data_dir: DataDir = None) -> None:
-    """Re-parse every archived report page with the current parser (no network); changed output
-    becomes a new report version.
+def reparse_cmd(
+    data_dir: DataDir = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build a fresh warehouse from the raw archive (e.g. when the warehouse is damaged); the old file is kept beside it.")] = False,
+) -> None:
+    """Re-parse every archived report with the current parser (no network); changed output becomes a new report version.
 
-    Example:
+    Example: gongkai reparse --data-dir ./data
 
-        gongkai reparse --data-dir ./data
+    Example: gongkai reparse --rebuild --data-dir ./data   (a damaged warehouse: start again from the archive)
     """
+    directory = _data_dir(data_dir).resolve()
+    prefect_env(directory)
     from gongkai.flows.nightly import reparse_flow
 
     show_progress()
-    try:
-        result = reparse_flow(str(_data_dir(data_dir).resolve()))
-    except WarehouseError as exc:
-        _fail(str(exc))
+    result = reparse_flow(str(directory), rebuild)
     for line in summary_lines(result):
         typer.echo(line)
 
@@ -310,60 +353,71 @@ def serve(
 ) -> None:
     """Register and serve the nightly deployment (cron 0 2 * * *, Asia/Shanghai) until stopped.
 
-    Example:
+    Example: gongkai serve --sources data/sources.toml --data-dir /srv/gongkai/data
 
-        prefect server start &                       # or: export PREFECT_API_URL=http://host:4200/api
-        gongkai serve --sources data/sources.toml --data-dir /srv/gongkai/data
-
-    Schedules need a running Prefect server: start one with `prefect server start`, or point
-    PREFECT_API_URL at an existing one.
+    Schedules need a running Prefect server: start one with `prefect server start` and set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api), or point PREFECT_API_URL at an existing server.
     """
+    path = _sources_file(sources)
+    directory = _data_dir(data_dir).resolve()
+    prefect_env(directory)
+    from prefect.client.schemas.schedules import CronSchedule
     from prefect.schedules import Cron
+
+    try:
+        CronSchedule(cron=cron, timezone="Asia/Shanghai")
+    except ValueError:
+        _fail(f"--cron {cron!r} is not a cron expression (five fields, e.g. '0 2 * * *')", 2)
+    api = load_settings().prefect_api_url
+    if not api:
+        _fail("serve needs a running Prefect server: start one with `prefect server start` and set "
+              "PREFECT_API_URL=http://127.0.0.1:4200/api")
+    _require_server(api)
 
     from gongkai.flows.nightly import nightly_flow
 
-    path = _sources_file(sources)
     nightly_flow.serve(
         name="gongkai-nightly",
         schedules=[Cron(cron, timezone="Asia/Shanghai")],
-        parameters={"sources_file": str(path.resolve()), "data_dir": str(_data_dir(data_dir).resolve())},
+        parameters={"sources_file": str(path.resolve()), "data_dir": str(directory)},
     )
+
+
+def _require_server(api: str) -> None:
+    import httpx
+
+    try:
+        httpx.get(api.rstrip("/") + "/health", timeout=5.0).raise_for_status()
+    except httpx.HTTPError as exc:
+        _fail(f"no Prefect server answers at PREFECT_API_URL={api} ({type(exc).__name__}): start one with "
+              "`prefect server start`, or point PREFECT_API_URL at a running one")
 
 
 @app.command()
 def demo(data_dir: DataDir = None) -> None:
     """Crawl the bundled simulated portal into the data directory and show what came out.
 
-    Example:
+    Example: gongkai demo --data-dir ./data
 
-        gongkai demo --data-dir ./data
-
-    Starts the simulated portal on 127.0.0.1, runs the nightly flow against it, prints the run
-    summary and three example queries, and stops the portal.
+    Starts the simulated portal on 127.0.0.1, runs the nightly flow against it, prints the run summary and three example queries, and stops the portal.
     """
+    directory = _data_dir(data_dir).resolve()
+    prefect_env(directory)
     from gongkai.devtools.simportal import SimPortal
     from gongkai.flows.nightly import nightly_flow
 
-    directory = _data_dir(data_dir)
     with SimPortal() as portal, tempfile.TemporaryDirectory() as tmp:
         sources = Path(tmp) / "sources.toml"
         sources.write_text(portal.sources_toml(delay_s=0.05), encoding="utf-8")
         typer.echo(f"simulated portal at {portal.url('/')}; crawling into {directory}")
         show_progress()
-        try:
-            result = nightly_flow(str(sources), str(directory.resolve()), True, FetchOptions(timeout=2.0))
-        except (WarehouseError, ExportError) as exc:
-            _fail(str(exc))
+        result = nightly_flow(str(sources), str(directory), True, FetchOptions(timeout=2.0))
     for line in summary_lines(result):
         typer.echo(line)
-    con = open_warehouse(warehouse_path(directory), read_only=True)
-    try:
+    with reader(directory) as con:
         for title, sql in DEMO_QUERIES:
             typer.echo(f"\n{title}\n  {sql}")
-            cur = con.execute(sql)
-            print_rows([d[0] for d in cur.description or []], cur.fetchall(), "table")
-    finally:
-        con.close()
+            got = run_query(con, sql)
+            print_rows(got.columns, got.rows, "table")
 
 
 DEMO_QUERIES = (
@@ -390,20 +444,15 @@ def alias(
 ) -> None:
     """Record that an agency was renamed: its reports under the old name join the new one.
 
-    Example:
-
-        gongkai alias "某某县环境保护局" "某某县生态环境局" --note "2019 机构改革"
+    Example: gongkai alias "某某县环境保护局" "某某县生态环境局" --note "2019 机构改革"
     """
-    from gongkai.flows.aliases import AliasError, add_alias
+    from gongkai.flows.aliases import AliasError, add_alias, record_alias
 
-    try:
-        con = open_warehouse(warehouse_path(_data_dir(data_dir)))
-    except WarehouseError as exc:
-        _fail(str(exc))
-    try:
-        moved = add_alias(con, old, new, note)
-    except AliasError as exc:
-        _fail(str(exc))
-    finally:
-        con.close()
+    directory = _data_dir(data_dir)
+    with warehouse(directory) as con:
+        try:
+            moved = add_alias(con, old, new, note)
+        except AliasError as exc:
+            _fail(str(exc), 2)
+    record_alias(directory, old, new, note)
     typer.echo(f"{old} → {new}: {moved} report version(s) moved")

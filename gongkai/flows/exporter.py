@@ -2,6 +2,12 @@
 
 The export is written to a temporary folder next to the target and swapped in at the end,
 so readers see the old export or the new one, never half of one.
+
+An export never deletes what it did not write: it replaces only a missing folder, an empty
+one, or a previous gongkai export (recognised by its ``MANIFEST.sha256``, every file of the
+folder listed in it). Anything else — a folder of other files, the data directory or a folder
+holding it, a file, the filesystem root, the home folder, the current folder — is refused
+with the path and the reason, and nothing is touched.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -22,6 +29,9 @@ log = logging.getLogger(__name__)
 
 _README = Path(__file__).with_name("export_readme.md")
 FORMATS = ("parquet", "csv")
+MANIFEST = "MANIFEST.sha256"
+MANIFEST_HEADER = "# gongkai export: SHA-256 of every file. The next export replaces this folder; keep your own files elsewhere."
+_MANIFEST_LINE = re.compile(r"^[0-9a-f]{64}  (.+)$")
 
 
 class ExportError(Exception):
@@ -51,13 +61,76 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def export(con: duckdb.DuckDBPyConnection, out: Path, fmt: str = "parquet") -> ExportSummary:
-    """Write the export to ``out`` (replacing a previous export there)."""
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def previous_export_files(out: Path) -> set[str] | None:
+    """The files a gongkai export at ``out`` wrote (from its manifest), or None if it is not one."""
+    try:
+        lines = (out / MANIFEST).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    listed: set[str] = set()
+    for line in lines:
+        if not line.strip() or line.startswith("#"):
+            continue
+        m = _MANIFEST_LINE.match(line)
+        if m is None:
+            return None
+        listed.add(m.group(1))
+    return listed or None
+
+
+def check_target(out: Path, data_dir: Path | None = None) -> str:
+    """Whether ``out`` may receive an export: "missing", "empty" or "export" (a previous one).
+    Anything else raises ExportError naming the path and the reason; nothing is touched."""
+    if out.is_symlink():
+        raise ExportError(f"refusing to export to {out}: it is a symbolic link (give the folder it points to)")
+    target = out.resolve()
+    home = Path.home().resolve()
+    cwd = Path.cwd().resolve()
+    if target == Path(target.anchor):
+        raise ExportError(f"refusing to export to {target}: it is the filesystem root")
+    if target == home:
+        raise ExportError(f"refusing to export to {target}: it is your home folder")
+    if _within(cwd, target):
+        raise ExportError(f"refusing to export to {target}: it is the current folder or holds it; "
+                          "give a folder of its own, e.g. --out ./export")
+    if data_dir is not None:
+        data = data_dir.resolve()
+        if _within(data, target):
+            raise ExportError(f"refusing to export to {target}: it is the data directory or holds it "
+                              f"({data}); give a folder of its own, e.g. --out {data / 'export'}")
+        if _within(target, data) and target != data / "export":
+            raise ExportError(f"refusing to export to {target}: it is inside the data directory {data}, where "
+                              f"only {data / 'export'} is for exports")
+    if not target.exists():
+        return "missing"
+    if not target.is_dir():
+        raise ExportError(f"refusing to export to {target}: it exists and is a file, not a folder")
+    present = {p.relative_to(target).as_posix() for p in target.rglob("*") if not p.is_dir()}
+    if not present and not any(target.iterdir()):
+        return "empty"
+    listed = previous_export_files(target)
+    if listed is None:
+        raise ExportError(f"refusing to export to {target}: it is a folder of other files, not a gongkai export "
+                          "(no MANIFEST.sha256 of ours); give an empty or new folder")
+    extra = sorted(present - listed - {MANIFEST})
+    if extra:
+        shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+        raise ExportError(f"refusing to replace the export at {target}: it holds files the export did not write "
+                          f"({shown}); move them elsewhere first")
+    return "export"
+
+
+def export(con: duckdb.DuckDBPyConnection, out: Path, fmt: str = "parquet", *,
+           data_dir: Path | None = None) -> ExportSummary:
+    """Write the export to ``out`` (replacing a previous export there, and nothing else)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    state = check_target(out, data_dir)
     out = out.resolve()
-    if out.exists() and not out.is_dir():
-        raise ExportError(f"{out} exists and is a file, not a folder: choose another --out")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -66,7 +139,7 @@ def export(con: duckdb.DuckDBPyConnection, out: Path, fmt: str = "parquet") -> E
     try:
         tmp.mkdir()
         _write(con, tmp, fmt)
-        _swap(tmp, out)
+        _swap(tmp, out, state)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ExportError(f"cannot write the export to {out.parent}: {exc.strerror or exc}") from exc
@@ -95,11 +168,16 @@ def _write(con: duckdb.DuckDBPyConnection, tmp: Path, fmt: str) -> None:
     shutil.copyfile(SQL_DIR / "codebook.csv", tmp / "codebook.csv")
     shutil.copyfile(_README, tmp / "README.md")
     lines = [f"{_sha256(p)}  {p.relative_to(tmp).as_posix()}" for p in sorted(tmp.rglob("*")) if p.is_file()]
-    (tmp / "MANIFEST.sha256").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp / MANIFEST).write_text("\n".join([MANIFEST_HEADER, *lines]) + "\n", encoding="utf-8")
 
 
-def _swap(tmp: Path, out: Path) -> None:
-    if not out.exists():
+def _swap(tmp: Path, out: Path, state: str) -> None:
+    """Put the new export in place: over nothing, an empty folder, or the previous export."""
+    if state == "missing" or not out.exists():
+        os.replace(tmp, out)
+        return
+    if state == "empty":
+        out.rmdir()  # fails (and nothing is lost) if something appeared in it meanwhile
         os.replace(tmp, out)
         return
     old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
@@ -109,4 +187,4 @@ def _swap(tmp: Path, out: Path) -> None:
     except OSError:
         os.replace(old, out)  # put the previous export back
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)  # the previous export: files this exporter wrote

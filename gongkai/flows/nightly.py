@@ -16,7 +16,7 @@ from prefect.cache_policies import NONE
 
 from gongkai.extract.sources import load_sources
 from gongkai.flows import pipeline
-from gongkai.flows.pipeline import FetchOptions
+from gongkai.extract.http import FetchOptions
 
 
 PROGRESS = logging.getLogger("gongkai.progress")  # the CLI shows it on stderr
@@ -50,15 +50,16 @@ def nightly_flow(sources_file: str, data_dir: str, do_export: bool = True,
 
 
 @task(name="reparse-archive", cache_policy=NONE)
-def reparse_task(data_dir: str) -> dict[str, object]:
+def reparse_task(data_dir: str, rebuild: bool = False) -> dict[str, object]:
     logger = get_run_logger()
-    summary = pipeline.reparse(Path(data_dir), progress=_progress())
+    summary = pipeline.reparse(Path(data_dir), progress=_progress(), rebuild=rebuild)
     for line in summary.lines():
         logger.info(line)
     return summary.as_dict()
 
 
 @flow(name="reparse")
-def reparse_flow(data_dir: str) -> dict[str, object]:
-    """Re-parse the raw archive with the current parser; no network."""
-    return reparse_task(data_dir)
+def reparse_flow(data_dir: str, rebuild: bool = False) -> dict[str, object]:
+    """Re-parse the raw archive with the current parser; no network. ``rebuild``: a fresh
+    warehouse from the archive, the old file kept aside."""
+    return reparse_task(data_dir, rebuild)

@@ -11,6 +11,7 @@ import json
 import logging
 import multiprocessing
 import os
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -22,14 +23,16 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from gongkai.extract.archive import RawArchive
+from gongkai.extract.archive import ArchiveError, IndexEntry, RawArchive
 from gongkai.extract.crawl import CrawlResult, FoundReport, crawl, reason_of
 from gongkai.extract.http import FetchOptions, Fetcher, FetchRecord, Validators
 from gongkai.extract.urls import BadURL, origin_of
 from gongkai.extract.sources import Source
 from gongkai.flows.exporter import export
 from gongkai.flows.loader import Incoming, Loader, LoadSummary
-from gongkai.flows.warehouse import open_warehouse, warehouse_path
+from gongkai.flows.aliases import replay_aliases
+from gongkai.flows.integrity import check_file, mark_verified, quarantine
+from gongkai.flows.warehouse import WarehouseError, open_warehouse, warehouse, warehouse_path
 from gongkai.paths import SQL_DIR
 from gongkai import PARSER_VERSION
 from gongkai.transform.models import ParseResult
@@ -76,6 +79,7 @@ class RunSummary:
     failures: dict[str, int] = field(default_factory=dict)  # reason → count
     sources: dict[str, SourceSummary] = field(default_factory=dict)
     deadline_reached: bool = False
+    notes: list[str] = field(default_factory=list)
     exported_to: str | None = None
 
     def as_dict(self) -> dict[str, object]:
@@ -119,6 +123,7 @@ class RunSummary:
                        + (f"; {'; '.join(notes)}" if notes else ""))
         if self.deadline_reached:
             out.append("the run's deadline was reached: it ended with what had been fetched")
+        out.extend(self.notes)
         if self.exported_to:
             out.append(f"export: {self.exported_to}")
         return out
@@ -165,17 +170,19 @@ class FetchLog:
     """Writes fetch records to the warehouse as the crawl goes (in batches), after the archive
     index entries of their bodies: a run killed midway keeps its validators and its record."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str, batch: int = 200) -> None:
-        self.con, self.run_id, self.batch = con, run_id, batch
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str, batch: int = 200, every_s: float = 1.0) -> None:
+        self.con, self.run_id, self.batch, self.every_s = con, run_id, batch, every_s
         self.pending: list[FetchRecord] = []
         self.fetcher: Fetcher | None = None
+        self.last = time.monotonic()
 
     def add(self, record: FetchRecord) -> None:
         self.pending.append(record)
-        if len(self.pending) >= self.batch:
+        if len(self.pending) >= self.batch or time.monotonic() - self.last >= self.every_s:
             self.flush()
 
     def flush(self) -> None:
+        self.last = time.monotonic()
         if self.fetcher is not None:
             self.fetcher.flush_index()
         records, self.pending = self.pending, []
@@ -307,8 +314,7 @@ def nightly(sources: list[Source], data_dir: Path, *, options: FetchOptions | No
     """discover → fetch → parse → load → export, in one process (the single writer)."""
     archive = RawArchive(data_dir / ARCHIVE_DIR)
     archive.clean_temporary()
-    con = open_warehouse(warehouse_path(data_dir))
-    try:
+    with warehouse(data_dir) as con:
         run_id = _begin_run(con, "nightly")
         summary = RunSummary(run_id=run_id, flow="nightly", portals=sum(1 for s in sources if s.enabled))
         parsers = Parsers(archive, loaded_contents(con))
@@ -325,8 +331,6 @@ def nightly(sources: list[Source], data_dir: Path, *, options: FetchOptions | No
             summary.exported_to = str(export(con, data_dir / "export").out)
         _end_run(con, summary)
         return summary
-    finally:
-        con.close()
 
 
 def _add_load(summary: RunSummary, load: LoadSummary) -> None:
@@ -337,25 +341,94 @@ def _add_load(summary: RunSummary, load: LoadSummary) -> None:
         log.error("not loaded: %s", e)
 
 
-def reparse(data_dir: Path, progress: Callable[[str], None] | None = None) -> RunSummary:
-    """Re-parse every archived report page with the current parser (no network) and load new
-    versions where the output changed."""
+REPORT_KINDS = ("report", "file")  # what re-parsing reads from the archive
+
+
+def archived_documents(archive: RawArchive) -> list[IndexEntry]:
+    """The latest archived body of every report page and loaded file (from the archive index)."""
+    latest: dict[str, IndexEntry] = {}
+    for entry in archive.entries():
+        if entry.kind in REPORT_KINDS:
+            latest[entry.final_url or entry.url] = entry
+    return sorted(latest.values(), key=lambda e: e.final_url or e.url)
+
+
+def _parse_documents(archive: RawArchive, docs: list[IndexEntry], summary: RunSummary) -> Iterator[Incoming]:
+    damaged = 0
+    for entry in docs:
+        url = entry.final_url or entry.url
+        try:
+            data = archive.get(entry.sha256)
+        except ArchiveError as exc:
+            damaged += 1
+            log.error("%s: %s", url, exc)
+            continue
+        fetched = datetime.fromisoformat(entry.fetched_at) if entry.fetched_at else None
+        yield Incoming(parse_report(data, url), source_url=url, fetched_at=fetched)
+    if damaged:
+        summary.failures["missing or damaged in the archive"] = damaged
+
+
+def reparse(data_dir: Path, progress: Callable[[str], None] | None = None, *, rebuild: bool = False) -> RunSummary:
+    """Re-parse every archived report page and loaded file with the current parser (no network)
+    and load new versions where the output changed. ``rebuild``: build a fresh warehouse from
+    the archive instead, keeping the old (e.g. damaged) file aside."""
     archive = RawArchive(data_dir / ARCHIVE_DIR)
-    con = open_warehouse(warehouse_path(data_dir))
-    try:
+    if rebuild:
+        return _rebuild(data_dir, archive, progress)
+    with warehouse(data_dir) as con:
         run_id = _begin_run(con, "reparse")
         summary = RunSummary(run_id=run_id, flow="reparse")
-        rows = con.execute((SQL_DIR / "reports" / "archived_reports.sql").read_text(encoding="utf-8")).fetchall()
-        missing = [url for url, sha, _ in rows if not archive.has(sha)]
-        if missing:
-            summary.failures["missing from archive"] = len(missing)
-        items = (Incoming(parse_report(archive.get(sha), url), source_url=url, fetched_at=fetched_at)
-                 for url, sha, fetched_at in rows if archive.has(sha))
-        total = Loader(con).load(items, batch_size=100,
-                                 progress=(lambda n: progress(f"re-parsed {n}/{len(rows)}")) if progress else None)
-        summary.reports_found = len(rows)
+        docs = archived_documents(archive)
+        summary.reports_found = len(docs)
+        total = Loader(con).load(_parse_documents(archive, docs, summary), batch_size=100,
+                                 progress=(lambda n: progress(f"re-parsed {n}/{len(docs)}")) if progress else None)
         _add_load(summary, total)
         _end_run(con, summary)
         return summary
+
+
+def _rebuild(data_dir: Path, archive: RawArchive, progress: Callable[[str], None] | None) -> RunSummary:
+    path = warehouse_path(data_dir)
+    fresh = path.with_name(path.name + ".rebuilding")
+    for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
+        leftover.unlink(missing_ok=True)  # a rebuild of ours that was interrupted
+    entries = list(archive.entries())
+    if not entries:
+        raise WarehouseError(f"the raw archive {archive.root} has no index entries: nothing to rebuild from")
+    con = open_warehouse(fresh)
+    try:
+        run_id = _begin_run(con, "rebuild")
+        summary = RunSummary(run_id=run_id, flow="rebuild")
+        record_fetches(con, run_id, [_record_of(e, archive) for e in entries if e.kind != "file"])
+        docs = archived_documents(archive)
+        summary.reports_found = len(docs)
+        total = Loader(con).load(_parse_documents(archive, docs, summary), batch_size=100,
+                                 progress=(lambda n: progress(f"rebuilt {n}/{len(docs)}")) if progress else None)
+        _add_load(summary, total)
+        replay_aliases(con, data_dir)
+        _end_run(con, summary)
     finally:
         con.close()
+    mark_verified(fresh)
+    if path.exists():
+        try:
+            check_file(path)
+            label = "replaced"
+        except WarehouseError:
+            label = "damaged"
+        kept = quarantine(path, label)
+        log.warning("the previous warehouse is kept as %s", kept)
+        summary.notes.append(f"the previous ({label}) warehouse is kept as {kept}")
+    os.replace(fresh, path)
+    mark_verified(path)
+    return summary
+
+
+def _record_of(entry: IndexEntry, archive: RawArchive) -> FetchRecord:
+    size = archive.path(entry.sha256).stat().st_size if archive.has(entry.sha256) else 0
+    fetched = datetime.fromisoformat(entry.fetched_at) if entry.fetched_at else datetime.now(UTC).replace(tzinfo=None)
+    return FetchRecord(url=entry.url, kind=entry.kind, source_name=entry.source_name, final_url=entry.final_url,
+                       status_code=200, etag=entry.etag, last_modified=entry.last_modified,
+                       content_type=entry.content_type, bytes=size, sha256=entry.sha256, attempts=1,
+                       note="rebuilt from the archive index", fetched_at=fetched)

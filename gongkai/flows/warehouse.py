@@ -13,10 +13,20 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from gongkai.flows.integrity import (
+    WarehouseDamaged,
+    WarehouseError,
+    check_file,
+    is_damage,
+    mark_verified,
+    scan_blocks,
+)
 from gongkai.paths import SQL_DIR
 
 log = logging.getLogger(__name__)
@@ -26,8 +36,7 @@ _MIGRATION_RE = re.compile(r"^(\d{3})_[\w-]+\.sql$")
 _CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
-class WarehouseError(Exception):
-    """The warehouse cannot be opened or used; the message says why and what to do."""
+__all__ = ["WarehouseDamaged", "WarehouseError", "open_warehouse", "warehouse", "warehouse_path"]
 
 
 def warehouse_path(data_dir: Path) -> Path:
@@ -59,11 +68,13 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _connect(path: Path, read_only: bool, config: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
     if path.exists() and path.is_dir():
         raise WarehouseError(f"{path} is a directory, not a warehouse file")
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path}: load reports first (gongkai load … or gongkai crawl)")
+    if path.exists() and path.stat().st_size > 0:
+        check_file(path)  # a file cut short is never opened, let alone written
     if not read_only:
         parent = path.parent
         if parent.exists() and not parent.is_dir():
@@ -73,9 +84,11 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         except OSError as exc:
             raise WarehouseError(f"cannot create the data directory {parent}: {exc.strerror or exc}") from exc
     try:
-        return duckdb.connect(str(path), read_only=read_only, config=_CONFIG)
+        return duckdb.connect(str(path), read_only=read_only, config={**_CONFIG, **(config or {})})
     except duckdb.Error as exc:
         text = str(exc)
+        if is_damage(exc) and "not a valid DuckDB database file" not in text:
+            raise WarehouseDamaged(path, text.splitlines()[0]) from exc
         if "not a valid DuckDB database file" in text or "Unsupported" in text or "corrupt" in text.lower():
             raise WarehouseError(f"{path} is not a DuckDB warehouse file (or it is damaged): {text}") from exc
         if "Permission denied" in text or "Read-only file system" in text:
@@ -85,18 +98,47 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise WarehouseError(f"cannot open the warehouse {path}: {text}") from exc
 
 
-def open_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and create or upgrade, unless read-only) the warehouse at ``path``."""
-    con = _connect(path, read_only)
+def open_warehouse(path: Path, *, read_only: bool = False,
+                   config: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (and create or upgrade, unless read-only) the warehouse at ``path``. A writer first
+    reads every block (see flows/integrity.py): a damaged file raises WarehouseDamaged and is
+    left as it is."""
+    con = _connect(path, read_only, config)
     try:
         if read_only:
             _require_schema(con, path)
         else:
+            scan_blocks(con, path)
             migrate(con, path)
+    except duckdb.Error as exc:
+        con.close()
+        if is_damage(exc):
+            raise WarehouseDamaged(path, str(exc).splitlines()[0]) from exc
+        raise WarehouseError(f"cannot use the warehouse {path}: {exc}") from exc
     except BaseException:
         con.close()
         raise
     return con
+
+
+@contextmanager
+def warehouse(data_dir: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse of a data directory, closed afterwards; DuckDB errors that mean the file is
+    damaged become WarehouseDamaged. A writer that finished cleanly marks the file as whole."""
+    path = warehouse_path(data_dir)
+    con = open_warehouse(path, read_only=read_only)
+    ok = False
+    try:
+        yield con
+        ok = True
+    except duckdb.Error as exc:
+        if is_damage(exc):
+            raise WarehouseDamaged(path, str(exc).splitlines()[0]) from exc
+        raise
+    finally:
+        con.close()
+        if ok and not read_only:
+            mark_verified(path)
 
 
 def _require_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:

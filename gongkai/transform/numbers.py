@@ -30,6 +30,7 @@ _NUMBER_RE = re.compile(
 )
 _DIGIT_GAP_RE = re.compile(r"\d \d")
 _MAX_NUMBER_LEN = 60
+_MAX_DIGITS = 200  # a glued row of table 四 (15 cells) fits; a run longer than this is not a number
 _CJK_STARTS = frozenset("无空增减")
 
 
@@ -60,7 +61,8 @@ def normalize_text(text: str) -> str:
 def parse_number(text: str) -> Number | None:
     """Parse one cell's text as a number, or return None when it is not numeric."""
     if text.isdigit() and text.isascii():  # the common case, fast
-        return Number(int(text), False, "", text)
+        # a digit run this long is no count: cells that ran together (split by the glued solver) or junk
+        return Number(int(text), False, "", text) if len(text) <= _MAX_DIGITS else None
     if len(text) > _MAX_NUMBER_LEN:
         return None  # a paragraph, not a cell
     first = text.lstrip()[:1]
