@@ -33,6 +33,7 @@ _MAX_SPAN = 100
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, huge_tree=True)
 _STAT_RE = re.compile(r"申请|复议|第二十条|信息内容|规范性文件|行政许可")
 _MARK = "\ue000"  # a private-use character as the table placeholder
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not allowed in lxml's text
 
 
 def _span(el: etree._Element, name: str) -> int:
@@ -117,7 +118,7 @@ def build_grid(table: etree._Element, index: int) -> tuple[Grid, list[Line]]:
 
 def read_html(text: str, *, unglue: bool = False) -> Document:
     """Read an HTML page or fragment."""
-    text = _XML_DECL_RE.sub("", text)
+    text = _CONTROL_RE.sub(" ", _XML_DECL_RE.sub("", text))
     if not text.strip():
         raise ParseFailure("empty document")
     try:
