@@ -27,13 +27,13 @@ test: install
 	$(PY) -m pytest
 
 fuzz: install  ## the parser against 10,000 mutated real pages (make test runs 360)
-	GONGKAI_FUZZ_EXAMPLES=1667 $(PY) -m pytest tests/test_fuzz.py -W ignore::DeprecationWarning -p no:cacheprovider
+	GONGKAI_FUZZ_EXAMPLES=1970 $(PY) -m pytest tests/test_fuzz.py -W ignore::DeprecationWarning -p no:cacheprovider
 
 bench: install
 	$(PY) bench/run.py
 
 lint: install
-	$(VENV)/bin/ruff check gongkai tests bench
+	$(VENV)/bin/ruff check gongkai extract transform flows devtools tests bench
 
 clean:
 	rm -rf $(VENV) .prefect .pytest_cache .hypothesis build *.egg-info

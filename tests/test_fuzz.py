@@ -78,7 +78,7 @@ def test_deep_nesting(page, depth, tag):
     check(name + ".html", f"<{tag}>".encode() * depth + data + f"</{tag}>".encode() * depth, f"nesting {depth} <{tag}>")
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=min(FUZZ_EXAMPLES, 150))  # each case is seconds of work
 @given(page=page, size=st.integers(10_000, 1_000_000), what=st.sampled_from(["digits", "text", "spaced"]))
 def test_huge_cells(page, size, what):
     name, data = page

@@ -1,0 +1,1 @@
+"""Orchestration (gongkai.flows): Prefect flows, the CLI, settings, the warehouse, loader and exporter."""

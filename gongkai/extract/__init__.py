@@ -1,1 +1,0 @@
-"""Network and raw-bytes side of the pipeline (the crawl lands in a later issue)."""

@@ -1,1 +1,0 @@
-"""Orchestration: settings, CLI, and (later) Prefect flows, loader and exporter."""
