@@ -15,7 +15,7 @@ import asyncio
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -126,7 +126,7 @@ def meta_refresh(url: str, data: bytes) -> str | None:
     return None
 
 
-class _Run:
+class SharedState:
     """State shared by all sources of one crawl: files fetched once per run."""
 
     def __init__(self) -> None:
@@ -134,12 +134,12 @@ class _Run:
 
 
 async def crawl_source(source: Source, fetcher: Fetcher, *, on_found: OnFound | None = None,
-                       progress: Callable[[str], None] | None = None, run: _Run | None = None,
+                       progress: Callable[[str], None] | None = None, run: SharedState | None = None,
                        result: SourceResult | None = None) -> SourceResult:
     """List pages level by level (each level fetched concurrently); every report is fetched
     as soon as it is discovered, while the listing goes on. ``result`` (filled as the crawl
     goes) keeps what was found if the crawl is cut short."""
-    run = run or _Run()
+    run = run or SharedState()
     result = result if result is not None else SourceResult(source.name)
     family = FAMILIES[source.family]
     for url in source.start_urls:
@@ -266,24 +266,32 @@ async def crawl_source(source: Source, fetcher: Fetcher, *, on_found: OnFound | 
     return result
 
 
+EachSource = Callable[[Source, SourceResult], Awaitable[object]]
+
+
 async def crawl(sources: list[Source], fetcher: Fetcher, progress: Callable[[str], None] | None = None,
-                on_found: OnFound | None = None, deadline: float | None = None) -> CrawlResult:
+                on_found: OnFound | None = None, deadline: float | None = None,
+                each: EachSource | None = None) -> CrawlResult:
     """Crawl every enabled source at once; a source that fails is reported, the others go on.
-    ``deadline`` (seconds) ends a stuck run with what it has."""
+    ``deadline`` (seconds) ends a stuck run with what it has. ``each(source, result)`` crawls one
+    source into ``result`` (default: :func:`crawl_source`; the Prefect flow wraps it in a task)."""
     result = CrawlResult()
-    run = _Run()
+    run = SharedState()
     enabled = [s for s in sources if s.enabled]
+
+    async def default(source: Source, mine: SourceResult) -> None:
+        await crawl_source(source, fetcher, on_found=on_found, progress=progress, run=run, result=mine)
 
     async def one(source: Source) -> None:
         mine = result.sources[source.name] = SourceResult(source.name)
         try:
-            await crawl_source(source, fetcher, on_found=on_found, progress=progress, run=run, result=mine)
+            await (each or default)(source, mine)
         except asyncio.CancelledError:
-            mine.crashed = "not finished before the run's deadline"
+            mine.crashed = mine.crashed or "not finished before the run's deadline"
             raise
         except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
-            log.exception("source %s failed", source.name)
-            mine.crashed = f"{type(exc).__name__}: {exc}"
+            log.warning("source %s failed: %s", source.name, exc)
+            mine.crashed = mine.crashed or f"{type(exc).__name__}: {exc}"
 
     tasks = [asyncio.ensure_future(one(s)) for s in enabled]
     try:
@@ -296,3 +304,13 @@ async def crawl(sources: list[Source], fetcher: Fetcher, progress: Callable[[str
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     return result
+
+
+def source_failure(result: SourceResult) -> str | None:
+    """Why a source as a whole failed (not one page of it): nothing to retry page by page."""
+    if result.crashed:
+        return result.crashed
+    if result.list_pages and result.list_pages_failed == result.list_pages:
+        first = next((e for e in result.errors if "list page" in e), "")
+        return f"no list page could be read ({first.split(': ', 1)[-1]})" if first else "no list page could be read"
+    return None

@@ -316,12 +316,15 @@ def crawl(
     path = _sources_file(sources)
     directory = _data_dir(data_dir).resolve()
     prefect_env(directory)
-    from gongkai.flows.nightly import nightly_flow  # Prefect is imported only when a flow runs
+    from gongkai.flows.nightly import nightly_flow, run_flow  # Prefect is imported only when a flow runs
 
     show_progress()
-    result = nightly_flow(str(path.resolve()), str(directory), not no_export, FetchOptions(timeout=timeout))
-    for line in summary_lines(result):
+    outcome = run_flow(nightly_flow(str(path.resolve()), str(directory), not no_export,
+                                    FetchOptions(timeout=timeout), return_state=True))
+    for line in summary_lines(outcome.summary):
         typer.echo(line)
+    if not outcome.ok:
+        _fail(f"the nightly run failed: {outcome.message}")
 
 
 @app.command(name="reparse")
@@ -337,10 +340,10 @@ def reparse_cmd(
     """
     directory = _data_dir(data_dir).resolve()
     prefect_env(directory)
-    from gongkai.flows.nightly import reparse_flow
+    from gongkai.flows.nightly import reparse_flow, run_flow
 
     show_progress()
-    result = reparse_flow(str(directory), rebuild)
+    result = run_flow(reparse_flow(str(directory), rebuild, return_state=True)).summary
     for line in summary_lines(result):
         typer.echo(line)
 
@@ -403,14 +406,15 @@ def demo(data_dir: DataDir = None) -> None:
     directory = _data_dir(data_dir).resolve()
     prefect_env(directory)
     from gongkai.devtools.simportal import SimPortal
-    from gongkai.flows.nightly import nightly_flow
+    from gongkai.flows.nightly import nightly_flow, run_flow
 
     with SimPortal() as portal, tempfile.TemporaryDirectory() as tmp:
         sources = Path(tmp) / "sources.toml"
         sources.write_text(portal.sources_toml(delay_s=0.05), encoding="utf-8")
         typer.echo(f"simulated portal at {portal.url('/')}; crawling into {directory}")
         show_progress()
-        result = nightly_flow(str(sources), str(directory), True, FetchOptions(timeout=2.0))
+        result = run_flow(nightly_flow(str(sources), str(directory), True, FetchOptions(timeout=2.0),
+                                       return_state=True)).summary
     for line in summary_lines(result):
         typer.echo(line)
     with reader(directory) as con:

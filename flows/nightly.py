@@ -1,25 +1,59 @@
 """The Prefect flows: ``nightly`` (discover → fetch → parse → load → export) and ``reparse``.
 
-The steps are the plain functions of flows/pipeline.py; here they run as Prefect tasks so
-that runs, retries and logs show in Prefect. Loads stay in one task: DuckDB allows one
-writing process per file.
+Each stage is a task, so the Prefect UI shows where a run is and what failed:
+
+- ``crawl-{source}``: one task per source (discovery and fetching), retried once when the
+  source as a whole fails; a failed source never stops the others;
+- ``parse-batch-{n}``: parse tasks over batches of the reports found, submitted to the flow's
+  task runner while the crawl goes on; on this machine they feed a warm pool of worker
+  processes on every core (``parsers="local"``), on a Dask cluster they parse where they run;
+- ``load``: one task, the single writer (DuckDB allows one writing process per file);
+- ``export``; then a markdown artifact (the run summary) and a table artifact (failures).
+
+The run ends Completed, with a message naming the sources that failed if any, and Failed only
+when no source could be crawled. The stages themselves are the plain objects of
+flows/pipeline.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from uuid import UUID
+from typing import Any, Generic, TypeVar
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
+from prefect.futures import PrefectFuture
+from prefect.states import Completed, Failed, State
 
-from gongkai.extract.sources import load_sources
-from gongkai.flows import pipeline
+from gongkai.extract.crawl import SourceResult, source_failure
 from gongkai.extract.http import FetchOptions
-
+from gongkai.extract.sources import Source, load_sources
+from gongkai.flows.parsing import LocalParsers, ParseJob, parse_jobs
+from gongkai.flows.pipeline import PARSE_BATCH, NightlyRun, ReparseRun
+from gongkai.flows.summary import RunSummary
+from gongkai.transform.models import ParseResult
 
 PROGRESS = logging.getLogger("gongkai.progress")  # the CLI shows it on stderr
+T = TypeVar("T")
+
+
+class Handle(Generic[T]):
+    """A task parameter Prefect passes as it is (it does not look inside, copy or serialise it)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+
+class SourceFailed(Exception):
+    """The source as a whole failed (no list page could be read, or it crashed)."""
 
 
 def _progress() -> Callable[[str], None]:
@@ -32,34 +66,152 @@ def _progress() -> Callable[[str], None]:
     return report
 
 
-@task(name="crawl-and-load", retries=1, retry_delay_seconds=10, cache_policy=NONE)
-def crawl_and_load(sources_file: str, data_dir: str, do_export: bool, options: FetchOptions) -> dict[str, object]:
-    logger = get_run_logger()
+@task(name="crawl-source", task_run_name="crawl-{source.name}", retries=1, retry_delay_seconds=10,
+      cache_policy=NONE)
+async def crawl_source_task(source: Source, run: Handle[NightlyRun], result: Handle[SourceResult]) -> dict[str, Any]:
+    """Discover and fetch one source's reports (retried once when the whole source fails)."""
+    mine = result.value
+    mine.__dict__.update(SourceResult(source.name).__dict__)  # a retry starts afresh
+    await run.value.crawl_one(source, mine)
+    failure = source_failure(mine)
+    if failure:
+        raise SourceFailed(f"{source.name}: {failure}")
+    return {"list_pages": mine.list_pages, "reports": len(mine.reports), "failures": dict(mine.failures)}
+
+
+@task(name="parse-batch", task_run_name="parse-batch-{number}", cache_policy=NONE)
+def parse_batch_task(number: int, archive_root: str, jobs: list[ParseJob],
+                     parsers: Handle[LocalParsers | None] | None = None) -> list[ParseResult]:
+    """Parse a batch of archived report pages (on the local pool, or right here on a remote worker)."""
+    pool = parsers.value if parsers is not None else None
+    return pool.run(archive_root, jobs) if pool is not None else parse_jobs(archive_root, jobs)
+
+
+Batches = list[tuple[list[ParseJob], PrefectFuture[list[ParseResult]]]]
+
+
+@task(name="load", cache_policy=NONE)
+def load_task(loading: Handle[Any], batches: Handle[Batches], total: int) -> dict[str, int]:
+    """Load every parsed batch, in order, one transaction each (the single writer)."""
+    for jobs, future in batches.value:
+        loading.value(jobs, future.result())
+    return {"batches": len(batches.value), "reports": total}
+
+
+@task(name="export", cache_policy=NONE)
+def export_task(run: Handle[NightlyRun]) -> str | None:
+    """Finish the run: export (unless switched off) and record the summary in crawl_run."""
+    return run.value.finish().exported_to
+
+
+async def _artifacts(summary: RunSummary, failures: list[dict[str, Any]]) -> None:
+    md = "# gongkai " + summary.flow + "\n\n" + "\n".join(f"- {line}" for line in summary.lines())
+    await create_markdown_artifact(markdown=md, key=f"gongkai-{summary.flow}-summary",
+                                   description="What the run did, per source")
+    if failures:
+        await create_table_artifact(table=failures[:1000], key=f"gongkai-{summary.flow}-failures",
+                                    description="Every request that failed, with its reason")
+
+
+def _final_state(summary: RunSummary, attempted: int) -> State[dict[str, object]]:
+    data = summary.as_dict()
+    failed = summary.failed_sources
+    if attempted and len(failed) == attempted:
+        return Failed(message=f"no source could be crawled: {'; '.join(failed.values())}", data=data)
+    if failed:
+        return Completed(message=f"{len(failed)} of {attempted} source(s) failed: {', '.join(sorted(failed))}",
+                         data=data)
+    return Completed(message=f"{summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged",
+                     data=data)
+
+
+@flow(name="nightly")
+async def nightly_flow(sources_file: str, data_dir: str, do_export: bool = True,
+                       options: FetchOptions | None = None, parsers: str = "local",
+                       source_retry_delay: float = 10.0) -> State[dict[str, object]]:
+    """Crawl every enabled source, archive what was fetched, parse, load new and changed reports,
+    export. ``parsers``: "local" (a pool on this machine's cores) or "runner" (parse where the
+    task runner runs the task, e.g. on Dask workers). A source that fails as a whole is tried
+    again after ``source_retry_delay`` seconds."""
+    progress = _progress()
     sources = load_sources(Path(sources_file))
-    summary = pipeline.nightly(sources, Path(data_dir), options=options, do_export=do_export, progress=_progress())
+    pool = LocalParsers() if parsers == "local" else None
+    try:
+        with NightlyRun(sources, Path(data_dir), options, do_export=do_export, progress=progress) as run:
+            root = str(run.archive.root)
+            batches: Batches = []
+
+            def submit(jobs: list[ParseJob]) -> None:
+                batches.append((jobs, parse_batch_task.submit(len(batches) + 1, root, jobs, Handle(pool))))
+
+            async def dispatch() -> None:  # parse while the crawl goes on
+                while True:
+                    for jobs in run.batches.take(PARSE_BATCH):
+                        submit(jobs)
+                    await asyncio.sleep(0.1)
+
+            crawl_task = crawl_source_task.with_options(retry_delay_seconds=source_retry_delay)
+
+            async def each(source: Source, result: SourceResult) -> None:
+                await crawl_task(source, Handle(run), Handle(result))
+
+            dispatcher = asyncio.ensure_future(dispatch())
+            try:
+                await run.crawl(each)
+            finally:
+                dispatcher.cancel()
+            for jobs in run.batches.take(PARSE_BATCH, all_=True):
+                submit(jobs)
+
+            def load(jobs: list[ParseJob], results: list[ParseResult]) -> None:
+                run.loading.load(jobs, results, run.batches.count)
+
+            load_task(Handle(load), Handle(batches), run.batches.count)
+            export_task(Handle(run))
+            summary = run.summary
+            failures = [{"source": r.source_name or "", "kind": r.kind, "url": r.url, "error": r.error or ""}
+                        for r in (run.fetcher.records if run.fetcher else []) if r.error]
+    finally:
+        if pool is not None:
+            pool.close()
     for line in summary.lines():
-        logger.info(line)
-    return summary.as_dict()
-
-
-@flow(name="nightly", log_prints=True)
-def nightly_flow(sources_file: str, data_dir: str, do_export: bool = True,
-                 options: FetchOptions | None = None) -> dict[str, object]:
-    """Crawl every enabled source, archive what was fetched, load new and changed reports, export."""
-    return crawl_and_load(sources_file, data_dir, do_export, options or FetchOptions())
-
-
-@task(name="reparse-archive", cache_policy=NONE)
-def reparse_task(data_dir: str, rebuild: bool = False) -> dict[str, object]:
-    logger = get_run_logger()
-    summary = pipeline.reparse(Path(data_dir), progress=_progress(), rebuild=rebuild)
-    for line in summary.lines():
-        logger.info(line)
-    return summary.as_dict()
+        get_run_logger().info(line)
+    await _artifacts(summary, failures)
+    return _final_state(summary, len(run.sources))
 
 
 @flow(name="reparse")
-def reparse_flow(data_dir: str, rebuild: bool = False) -> dict[str, object]:
+async def reparse_flow(data_dir: str, rebuild: bool = False, parsers: str = "local") -> State[dict[str, object]]:
     """Re-parse the raw archive with the current parser; no network. ``rebuild``: a fresh
     warehouse from the archive, the old file kept aside."""
-    return reparse_task(data_dir, rebuild)
+    progress = _progress()
+    pool = LocalParsers() if parsers == "local" else None
+    try:
+        with ReparseRun(Path(data_dir), rebuild=rebuild, progress=progress) as run:
+            root = str(run.archive.root)
+            batches: Batches = [(jobs, parse_batch_task.submit(n, root, jobs, Handle(pool)))
+                                for n, jobs in enumerate(run.jobs(), 1)]
+            load_task(Handle(run.load), Handle(batches), len(run.docs))
+            summary = run.finish()
+    finally:
+        if pool is not None:
+            pool.close()
+    await _artifacts(summary, [])
+    return Completed(message=f"{summary.changed} changed, {summary.unchanged} unchanged", data=summary.as_dict())
+
+
+@dataclass
+class FlowOutcome:
+    ok: bool  # Completed
+    summary: dict[str, object]
+    message: str
+    flow_run_id: UUID | None
+
+
+def run_flow(flow_call: Any) -> FlowOutcome:
+    """Run a flow (called with ``return_state=True``) to its end from synchronous code."""
+    state = asyncio.run(flow_call)
+    data = state.result(raise_on_failure=False)
+    if isinstance(data, BaseException):
+        raise data
+    return FlowOutcome(state.is_completed(), data, state.message or "", state.state_details.flow_run_id)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter, FlowRunFilterId
 from prefect.testing.utilities import prefect_test_harness
 
 from gongkai.devtools.simportal import SimPortal
-from gongkai.flows.nightly import nightly_flow, reparse_flow
-from gongkai.flows.pipeline import FetchOptions
+from gongkai.extract.http import FetchOptions
+from gongkai.flows.nightly import nightly_flow, reparse_flow, run_flow
 
 FAST = FetchOptions(timeout=1.0, backoff=0.05, backoff_max=0.2, retry_after_max=1.5)
 
@@ -23,15 +26,61 @@ def prefect():
         yield
 
 
-def test_nightly_and_reparse_flows(prefect, tmp_path):
+async def _records(flow_run_id):
+    async with get_client() as client:
+        tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+        artifacts = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+        run = await client.read_flow_run(flow_run_id)
+    return tasks, artifacts, run
+
+
+def test_nightly_flow_shows_its_stages_and_reports_a_failed_source(prefect, tmp_path):
+    with SimPortal() as portal:
+        sources = tmp_path / "sources.toml"
+        dead = ('[[source]]\nname = "gone"\nfamily = "generic"\nstart_urls = ["http://127.0.0.1:9/nb/index.html"]\n'
+                "allow_private = true\n")
+        sources.write_text(portal.sources_toml() + dead, encoding="utf-8")
+        outcome = run_flow(nightly_flow(str(sources), str(tmp_path / "data"), True, FAST, source_retry_delay=0.1,
+                                        return_state=True))
+    summary = outcome.summary
+    assert outcome.ok and "1 of 6 source(s) failed: gone" in outcome.message
+    assert summary["new"] == len(portal.report_paths()) and summary["failed_parse"] == 0
+    assert (tmp_path / "data" / "export" / "MANIFEST.sha256").exists()
+    tasks, artifacts, run = asyncio.run(_records(outcome.flow_run_id))
+    names = [t.name for t in tasks]
+    for family in SimPortal.FAMILIES:
+        assert sum(n.startswith(f"crawl-sim-{family}") for n in names) == 1, names
+    gone = [t for t in tasks if t.name.startswith("crawl-gone")]
+    assert len(gone) == 1 and gone[0].state.is_failed() and gone[0].run_count == 2  # retried once, then failed
+    assert sum(n.startswith("parse-batch-") for n in names) >= 2
+    assert sum(n.startswith("load") for n in names) == 1 and sum(n.startswith("export") for n in names) == 1
+    assert all(t.state.is_completed() for t in tasks if not t.name.startswith("crawl-gone"))
+    assert {a.key for a in artifacts} == {"gongkai-nightly-summary", "gongkai-nightly-failures"}
+    md = next(a for a in artifacts if a.type == "markdown").data
+    assert "sim-hanweb" in md and "gone" in md
+    assert run.state.is_completed() and "gone" in (run.state.message or "")
+
+
+def test_a_run_where_nothing_can_be_crawled_fails(prefect, tmp_path):
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[source]]\nname = "gone"\nfamily = "trs"\nstart_urls = ["http://127.0.0.1:9/nb/"]\n'
+                       "allow_private = true\n", encoding="utf-8")
+    outcome = run_flow(nightly_flow(str(sources), str(tmp_path / "data"), False, FAST, source_retry_delay=0.1,
+                                    return_state=True))
+    assert not outcome.ok and "no source could be crawled" in outcome.message
+
+
+def test_reparse_flow(prefect, tmp_path):
     with SimPortal() as portal:
         sources = tmp_path / "sources.toml"
         sources.write_text(portal.sources_toml(), encoding="utf-8")
-        summary = nightly_flow(str(sources), str(tmp_path / "data"), True, FAST)
-    assert summary["new"] == len(portal.report_paths()) and summary["failed_parse"] == 0
-    assert (tmp_path / "data" / "export" / "MANIFEST.sha256").exists()
-    again = reparse_flow(str(tmp_path / "data"))
-    assert again["unchanged"] == summary["new"] and again["changed"] == 0
+        first = run_flow(nightly_flow(str(sources), str(tmp_path / "data"), False, FAST, return_state=True))
+    again = run_flow(reparse_flow(str(tmp_path / "data"), return_state=True))
+    assert again.ok and again.summary["unchanged"] == first.summary["new"] and again.summary["changed"] == 0
+    tasks, artifacts, _ = asyncio.run(_records(again.flow_run_id))
+    assert sum(t.name.startswith("parse-batch-") for t in tasks) >= 2 and any(t.name.startswith("load") for t in tasks)
+    assert [a.key for a in artifacts] == ["gongkai-reparse-summary"]
 
 
 def test_crawl_command(tmp_path):
@@ -45,6 +94,7 @@ def test_crawl_command(tmp_path):
                            capture_output=True, text=True, timeout=300, env=env, check=False, start_new_session=True)
     assert p.returncode == 0, p.stderr[-2000:]
     assert f"{len(portal.report_paths())} new" in p.stdout
+    assert "Traceback" not in p.stderr
 
 
 def test_crawl_command_refuses_a_bad_sources_file(tmp_path):

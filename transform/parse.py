@@ -53,12 +53,13 @@ def read_document(text: str, form: str, *, unglue: bool = False) -> Document:
     return read_text(text, form, unglue=unglue)
 
 
-def parse_report(data: bytes, source: str) -> ParseResult:
-    """Parse one report's bytes. ``source`` is its path or URL (also used to guess the form)."""
+def parse_report(data: bytes, source: str, *, charset: str | None = None) -> ParseResult:
+    """Parse one report's bytes. ``source`` is its path or URL (also used to guess the form);
+    ``charset``: what the server declared in Content-Type (tried before ``<meta>``)."""
     result = ParseResult(source=source, parser_version=PARSER_VERSION)
     result.sha256 = hashlib.sha256(data).hexdigest()
     try:
-        text = _decode_into(data, source, result)
+        text = _decode_into(data, source, result, charset)
         _apply(_read_best(text, result), result)
     except ParseFailure as exc:
         result.status = "failed"
@@ -96,12 +97,12 @@ def _read_best(text: str, result: ParseResult) -> _Tables:
     return first
 
 
-def _decode_into(data: bytes, source: str, result: ParseResult) -> str:
+def _decode_into(data: bytes, source: str, result: ParseResult, charset: str | None = None) -> str:
     if not data.strip():
         raise ParseFailure("empty document")
     if len(data) > MAX_BYTES:
         raise ParseFailure(f"document too large: {len(data)} bytes (limit {MAX_BYTES})")
-    decoded = decode_bytes(data)
+    decoded = decode_bytes(data, charset)
     result.encoding = decoded.encoding
     result.form = detect_form(decoded.text, source)
     return decoded.text
