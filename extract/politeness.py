@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections import deque
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 DEFAULT_DELAY = 1.0
@@ -45,7 +46,8 @@ class HostState:
     strikes: int = 0  # push-backs in a row
     pushbacks: int = 0  # in the whole run
     skipped: str | None = None  # why the host is skipped for the rest of the run
-    cond: asyncio.Condition = field(default_factory=asyncio.Condition)
+    waiters: deque[asyncio.Future[None]] = field(default_factory=deque)  # first come, first served
+    timer: asyncio.TimerHandle | None = None
 
 
 class HostScheduler:
@@ -82,50 +84,79 @@ class HostScheduler:
         state.delay = max(state.delay, applied)
         return applied
 
+    def _wake(self, state: HostState) -> None:
+        """Grant turns to waiting requests, in order, as the host's delay and concurrency allow."""
+        state.timer = None
+        while state.waiters:
+            if state.skipped:
+                for fut in state.waiters:
+                    if not fut.done():
+                        fut.set_exception(HostSkipped(state.skipped))
+                state.waiters.clear()
+                return
+            if state.active >= state.concurrency:
+                return  # the next release wakes the queue
+            now = time.monotonic()
+            if now < state.next_start:
+                state.timer = asyncio.get_running_loop().call_at(
+                    asyncio.get_running_loop().time() + (state.next_start - now), self._wake, state)
+                return
+            fut = state.waiters.popleft()
+            if fut.done():  # cancelled while waiting
+                continue
+            state.active += 1
+            state.next_start = now + state.delay
+            fut.set_result(None)
+
+    def _rearm(self, state: HostState) -> None:
+        if state.timer is not None:
+            state.timer.cancel()
+        self._wake(state)
+
     @asynccontextmanager
     async def slot(self, name: str) -> AsyncIterator[HostState]:
         """Wait for the host's turn and a global place; hold them while the request runs."""
         state = self.host(name)
-        async with state.cond:
-            while True:
-                if state.skipped:
-                    raise HostSkipped(state.skipped)
-                now = time.monotonic()
-                if state.active < state.concurrency and now >= state.next_start:
-                    state.active += 1
-                    state.next_start = now + state.delay
-                    break
-                wait = state.next_start - now if state.active < state.concurrency else None
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(state.cond.wait(), timeout=wait)
+        if state.skipped:
+            raise HostSkipped(state.skipped)
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        state.waiters.append(fut)
+        if state.timer is None:
+            self._wake(state)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                self._release(state)  # granted just as it was cancelled
+            raise
         try:
             async with self._global:
                 yield state
         finally:
-            async with state.cond:
-                state.active -= 1
-                state.cond.notify_all()
+            self._release(state)
+
+    def _release(self, state: HostState) -> None:
+        state.active -= 1
+        if state.timer is None:
+            self._wake(state)
 
     async def push_back(self, name: str, retry_after: float | None) -> float:
         """The host answered 429/503: no request starts before the returned number of seconds."""
         state = self.host(name)
-        async with state.cond:
-            state.strikes += 1
-            state.pushbacks += 1
-            state.backoff = min(self.backoff_cap, max(self.backoff_base, state.backoff * 2))
-            wait = min(self.backoff_cap, retry_after) if retry_after is not None else state.backoff
-            wait = max(wait, state.delay)
-            state.next_start = max(state.next_start, time.monotonic() + wait)
-            if state.strikes >= self.max_strikes:
-                state.skipped = (f"skipped for the rest of the run after {state.strikes} busy answers (429/503) "
-                                 "in a row")
-            state.cond.notify_all()
+        state.strikes += 1
+        state.pushbacks += 1
+        state.backoff = min(self.backoff_cap, max(self.backoff_base, state.backoff * 2))
+        wait = min(self.backoff_cap, retry_after) if retry_after is not None else state.backoff
+        wait = max(wait, state.delay)
+        state.next_start = max(state.next_start, time.monotonic() + wait)
+        if state.strikes >= self.max_strikes:
+            state.skipped = (f"skipped for the rest of the run after {state.strikes} busy answers (429/503) "
+                             "in a row")
+        self._rearm(state)
         return wait
 
     async def relieved(self, name: str) -> None:
         """A normal answer: the host is no longer busy."""
         state = self.host(name)
-        if state.strikes or state.backoff:
-            async with state.cond:
-                state.strikes = 0
-                state.backoff = 0.0
+        state.strikes = 0
+        state.backoff = 0.0
