@@ -3,7 +3,8 @@ re-parsed offline, and an index of what each body is, so that a lost or damaged 
 be rebuilt from the archive alone (``gongkai reparse --rebuild``).
 
 - Bodies are written to a temporary file, flushed to disk (fsync), then renamed into place:
-  a power cut leaves either the whole body or none of it, never a short one under its name.
+  a power cut leaves either the whole body or none of it, never a short one under its name
+  (the folders holding new names are flushed before the index names them).
 - Reading checks the digest: a body whose bytes no longer match its name is reported as
   damaged (:class:`ArchiveError`), never returned.
 - ``index.jsonl`` holds one line per body fetched or loaded (URL, kind, source, validators,
@@ -25,6 +26,7 @@ import logging
 import os
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 INDEX_FILE = "index.jsonl"
 _TEMP_PREFIX = ".tmp-"
 _STALE_SECONDS = 3600.0
+_RECENT = 64  # bodies kept in memory after being stored (the crawl reads each page back at once)
 
 
 class ArchiveError(Exception):
@@ -71,6 +74,8 @@ def _fsync_dir(path: Path) -> None:
 class RawArchive:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._unsynced: set[Path] = set()  # folders with new names not yet flushed to disk
+        self._recent: OrderedDict[str, bytes] = OrderedDict()  # bodies just stored (read back by the crawl)
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
@@ -90,6 +95,7 @@ class RawArchive:
     def put(self, data: bytes) -> str:
         """Store ``data`` (once, durably) and return its SHA-256."""
         sha = hashlib.sha256(data).hexdigest()
+        self._remember(sha, data)
         target = self.path(sha)
         if target.is_file() and target.stat().st_size == len(data):
             return sha
@@ -101,7 +107,7 @@ class RawArchive:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
-            _fsync_dir(target.parent)
+            self._unsynced.add(target.parent)
         except OSError as exc:
             raise ArchiveError(f"cannot write to the raw archive {self.root}: {exc.strerror or exc}") from exc
         return sha
@@ -110,6 +116,9 @@ class RawArchive:
         """The body stored under ``sha256``; raises ArchiveError when it is missing or damaged."""
         if not sha256:
             raise ArchiveError("no archive key given")
+        recent = self._recent.get(sha256)
+        if recent is not None:
+            return recent
         try:
             data = self.path(sha256).read_bytes()
         except OSError as exc:
@@ -118,6 +127,12 @@ class RawArchive:
             raise ArchiveError(f"{sha256} in the raw archive {self.root} is damaged: its bytes no longer "
                                "match their digest")
         return data
+
+    def _remember(self, sha256: str, data: bytes) -> None:
+        self._recent[sha256] = data
+        self._recent.move_to_end(sha256)
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
 
     def clean_temporary(self, older_than: float = _STALE_SECONDS) -> int:
         """Remove temporary files that a killed run left behind; returns how many."""
@@ -141,8 +156,16 @@ class RawArchive:
     def index_path(self) -> Path:
         return self.root / INDEX_FILE
 
+    def sync(self) -> None:
+        """Flush the new files' names to disk (their bytes are flushed as they are written)."""
+        folders, self._unsynced = self._unsynced, set()
+        for folder in folders:
+            _fsync_dir(folder)
+
     def record(self, entries: Iterable[IndexEntry]) -> None:
-        """Append entries to the index and flush them to disk."""
+        """Append entries to the index and flush them to disk — after the names of the bodies
+        they describe, so the index never names a body a power cut lost."""
+        self.sync()
         lines = "".join(json.dumps(asdict(e), ensure_ascii=False) + "\n" for e in entries)
         if not lines:
             return

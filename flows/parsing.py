@@ -2,8 +2,7 @@
 
 A :class:`ParseJob` names an archived body; :func:`parse_jobs` turns a batch of them into parse
 results (pure: the archive in, results out). :class:`LocalParsers` is a warm pool of worker
-processes (``forkserver``: started once, safe beside the threads Prefect and httpx run), used by
-the plain pipeline and by the flow's parse tasks on this machine.
+processes on this machine's cores, used by the plain pipeline and by the flow's parse tasks.
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,11 +61,16 @@ def parse_jobs(archive_root: str, jobs: list[ParseJob]) -> list[ParseResult]:
 
 
 class LocalParsers:
-    """A pool of worker processes on this machine's cores, started once."""
+    """A pool of worker processes on this machine's cores, started once: forked directly while
+    this process has a single thread (cheapest), else from a fork server (safe beside the
+    threads Prefect and httpx run)."""
 
     def __init__(self, workers: int | None = None) -> None:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["gongkai.flows.parsing"])
+        if threading.active_count() == 1:
+            ctx = multiprocessing.get_context("fork")
+        else:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["gongkai.flows.parsing"])
         self.workers = workers or max(1, os.cpu_count() or 1)
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
 

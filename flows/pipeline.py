@@ -41,7 +41,8 @@ __all__ = ["ARCHIVE_DIR", "FetchOptions", "NightlyRun", "ReparseRun", "RunSummar
 log = logging.getLogger(__name__)
 
 ARCHIVE_DIR = "archive"
-PARSE_BATCH = 25  # reports per parse task
+PARSE_BATCH = 25  # reports per parse task (a Prefect task run costs tens of milliseconds)
+LOCAL_BATCH = 25  # reports per job on the local pool
 LOAD_BATCH = 100  # reports per load transaction
 Progress = Callable[[str], None]
 
@@ -204,9 +205,9 @@ def nightly(sources: list[Source], data_dir: Path, *, options: FetchOptions | No
             async def crawl_and_dispatch() -> None:
                 async def dispatch() -> None:
                     while True:
-                        for batch in run.batches.take(PARSE_BATCH):
+                        for batch in run.batches.take(LOCAL_BATCH):
                             futures.append((batch, parsers.submit(root, batch)))
-                        await asyncio.sleep(0.05)
+                        await asyncio.sleep(0.02)
 
                 dispatcher = asyncio.ensure_future(dispatch())
                 try:
@@ -215,7 +216,7 @@ def nightly(sources: list[Source], data_dir: Path, *, options: FetchOptions | No
                     dispatcher.cancel()
 
             asyncio.run(crawl_and_dispatch())
-            futures.extend((b, parsers.submit(root, b)) for b in run.batches.take(PARSE_BATCH, all_=True))
+            futures.extend((b, parsers.submit(root, b)) for b in run.batches.take(LOCAL_BATCH, all_=True))
             for batch, future in futures:
                 try:
                     results = future.result()  # type: ignore[attr-defined]

@@ -94,10 +94,19 @@ def report_links(root: etree._Element | None, base: str, accept: Callable[[str],
     return out
 
 
+_MAY_ATTACH_RE = re.compile(rb"\.(?:[pP][dD][fF]|[dD][oO][cC]|[xX][lL][sS]|[wW][pP][sS]|[oO][fF][dD]|[zZ][iI][pP]|[rR][aA][rR])|viewer\.html|file=")
+
+
 def attachments_of(url: str, data: bytes) -> list[str]:
-    """Files attached to a report page (PDF, DOC, …), including pdf.js viewer links."""
+    """Files attached to a report page (PDF, DOC, …), including pdf.js viewer links. A body that
+    is not a text page (a PDF served under an .html name) has none."""
     found: list[str] = []
-    root = html_root(data)
+    if not _MAY_ATTACH_RE.search(data):  # most pages link no file: skip building their tree
+        return found
+    try:
+        root = html_root(data)
+    except Exception:  # noqa: BLE001 - binary or undecodable: no links to follow
+        return found
     if root is None:
         return found
     for target, _, _ in anchors(root, url):
