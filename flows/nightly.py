@@ -15,7 +15,6 @@ when no source could be crawled. The stages themselves are the plain objects of
 flows/pipeline.py.
 """
 
-from __future__ import annotations
 
 import asyncio
 import logging
