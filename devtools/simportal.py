@@ -1,11 +1,16 @@
 """A simulated government portal: a real HTTP server on 127.0.0.1 for tests, benchmarks and the demo.
 
-One server hosts five fake district portals, one per family (paths /hanweb/, /trs/, /gkmlpt/,
-/jhtml/, /generic/), each listing reports over several pages: real reports from
-data/samples/ and generated ones of both layouts, some GBK-encoded, some with attachments,
-with decoys that are not reports, a robots.txt, and faults on request (404, transient
-500/503, 429 with Retry-After, a slow page, a connection reset, a redirect off-site). It
-answers conditional GETs (ETag / Last-Modified) and records every request.
+One server hosts fake district portals in the shapes real portals serve (the captured pages
+of tests/fixtures/portals/real/): Hanweb columns whose datastore inlines the first group and
+whose jpage config holds the total, with a ``dataproxy.jsp`` that answers POST only, GET only
+(the older ``/module/jslib/jquery/jpage/`` proxy with ``<tr>`` records), or ``page=N`` only;
+TRS columns paged by ``createPageHTML`` and by ``var countPage``; a gkmlpt app shell with
+``window._CONFIG`` and its JSON API (a wrong sid is refused); a Zhengzhou .jhtml list; a
+generic list. Each lists real reports from data/samples/ and generated ones of both layouts,
+some GBK-encoded, some with attachments, some with titles in awkward forms, with decoys that
+are not reports, a robots.txt, and faults on request (404, transient 500/503, 429 with
+Retry-After, a slow page, a connection reset, a redirect off-site). It answers conditional
+GETs (ETag / Last-Modified) and records every request.
 
 >>> with SimPortal() as portal:
 ...     portal.url("/robots.txt").startswith("http://127.0.0.1:")
@@ -58,6 +63,7 @@ class Report:
     body_html: str  # the report content (inside the family's article container)
     gbk: bool = False
     attachment: str | None = None
+    title_form: str = "plain"  # plain | letter | glued_heading | date_first: how the page prints its title
 
 
 def _text_report_html(text: str) -> str:
@@ -65,23 +71,36 @@ def _text_report_html(text: str) -> str:
     return "\n".join(f"<p>{html.escape(line)}</p>" for line in text.splitlines() if line.strip())
 
 
+CONTAINERS = {
+    "hanweb": '<div id="zoom">{}</div>',
+    "trs": '<div class="TRS_Editor">{}</div>',
+    "gkmlpt": '<div class="article-content">{}</div>',
+    "jhtml": '<div class="content-wrap">{}</div>',
+    "generic": '<div class="article">{}</div>',
+}
+
+
 def _detail_page(report: Report, family: str) -> bytes:
-    container = {
-        "hanweb": '<div id="zoom">{}</div>',
-        "trs": '<div class="TRS_Editor">{}</div>',
-        "gkmlpt": '<div class="article-content">{}</div>',
-        "jhtml": '<div class="content-wrap">{}</div>',
-        "generic": '<div class="article">{}</div>',
-    }[family]
+    container = CONTAINERS[family.split("-")[0]]
     attachment = (f'<p>附件：<a href="{report.attachment}">{html.escape(report.title)}.pdf</a></p>'
                   if report.attachment else "")
     charset = "gbk" if report.gbk else "utf-8"
+    title = html.escape(report.title)
+    article_title, heading = title, f"<h1>{title}</h1>"
+    if report.title_form == "letter":  # the page is the cover letter that sends the report
+        article_title = html.escape(f"{report.agency}关于报送{report.year}年度政府信息公开工作年度报告的函")
+        heading = f"<h1>{article_title}</h1><p>{title}</p>"
+    elif report.title_form == "glued_heading":  # a section heading run into the title, no <h1>
+        article_title, heading = "", f'<div class="lm">政府信息公开{title}</div>'
+    elif report.title_form == "date_first":  # a layout table puts the date before the title
+        article_title = ""
+        heading = f'<table class="info"><tr><td>{report.year + 1}-01-20{title}</td></tr></table>'
+    meta = f'<meta name="ArticleTitle" content="{article_title}">' if article_title else ""
     page = (
         f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">'
-        f'<meta name="ArticleTitle" content="{html.escape(report.title)}"><title>{html.escape(report.title)}</title>'
+        f"{meta}<title>{title if article_title else '政府信息公开年报'}</title>"
         f'</head><body><div class="nav"><a href="/">首页</a> 政务公开 政府信息公开年报</div>'
-        f"<h1>{html.escape(report.title)}</h1>"
-        + container.format(report.body_html + attachment)
+        + heading + container.format(report.body_html + attachment)
         + '<div class="footer">主办单位：某某区人民政府办公室</div></body></html>'
     )
     return page.encode("gb18030" if report.gbk else "utf-8")
@@ -92,10 +111,30 @@ class _QuietServer(ThreadingHTTPServer):
         pass  # the connection resets it injects on purpose are not news
 
 
+def _cut(title: str, n: int = 22) -> str:
+    """Link text as Hanweb prints it: cut with … (the title attribute keeps it whole)."""
+    return title if len(title) <= n else title[:n] + "..."
+
+
 class SimPortal:
     """The simulated portal. ``with SimPortal() as p:`` starts it on a free port."""
 
+    # source → family; the variants are the shapes of the captured pages
+    PORTALS = {
+        "hanweb": "hanweb",  # new jcms: jpage config in the page, dataproxy answers POST only
+        "hanweb-old": "hanweb",  # 2017 jcms: /module/jslib/jquery/jpage/, <tr> records, GET only, no config
+        "hanweb-page": "hanweb",  # a proxy that pages by page=N only
+        "trs": "trs",  # createPageHTML(n, i, "index", "html"), upper-case rows
+        "trs-countpage": "trs",  # var countPage = n, the pager rendered beside the script
+        "gkmlpt": "gkmlpt",
+        "jhtml": "jhtml",
+        "generic": "generic",
+    }
     FAMILIES = ("hanweb", "trs", "gkmlpt", "jhtml", "generic")
+    _COUNTY = {"hanweb": "甲", "hanweb-old": "庚", "hanweb-page": "辛", "trs": "乙", "trs-countpage": "壬",
+               "gkmlpt": "丙", "jhtml": "丁", "generic": "戊"}
+    _TITLE_FORMS = {("trs", 4): "letter", ("generic", 2): "glued_heading", ("hanweb", 3): "date_first",
+                    ("jhtml", 2): "letter"}
 
     def __init__(self, reports_per_portal: int = 6, seed: int = 7, port: int = 0) -> None:
         self.port = port
@@ -103,34 +142,38 @@ class SimPortal:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.faults: dict[str, list[str]] = {}
         self.reports: dict[str, list[Report]] = {}
+        self.columns: dict[str, dict[str, object]] = {}  # Hanweb columnid → its records and paging rules
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
         self._build(reports_per_portal, seed)
 
     # -- content ------------------------------------------------------------------------------
-    def _reports_for(self, family: str, n: int, seed: int) -> list[Report]:
+    def _reports_for(self, portal: str, n: int, seed: int) -> list[Report]:
         out: list[Report] = []
         samples = sorted(p for p in SAMPLES_DIR.iterdir() if p.suffix in (".html", ".txt"))
-        county = {"hanweb": "甲", "trs": "乙", "gkmlpt": "丙", "jhtml": "丁", "generic": "戊"}[family]
+        county = self._COUNTY[portal]
+        index = list(self.PORTALS).index(portal)
         for i in range(n):
-            if i == 0 and family in ("trs", "generic") and samples:
-                sample = samples[(self.FAMILIES.index(family)) % len(samples)]
-                out.append(self._sample_report(sample, family))
+            if i == 0 and portal in ("trs", "generic") and samples:
+                sample = samples[self.FAMILIES.index(portal) % len(samples)]
+                out.append(self._sample_report(sample))
                 continue
             layout = "2019" if i % 3 == 0 else "2021"
             year = 2019 + i % 2 if layout == "2019" else 2021 + i % 4
             agency = f"某某市{county}区人民政府" if i == 2 else f"某某市{county}区第{i}局"
             opts = Options(form="html", gbk=(i % 4 == 1), word_spans=(i % 2 == 0), narrative=True)
-            gen = generate(seed * 100 + i + 13 * self.FAMILIES.index(family), opts, layout, agency=agency,
-                           year=year)
+            salt = 13 * self.FAMILIES.index(portal) if portal in self.FAMILIES else 101 * index
+            gen = generate(seed * 100 + i + salt, opts, layout, agency=agency, year=year)
             body = gen.data.decode("gb18030" if opts.gbk else "utf-8")
             inner = body[body.index("<body>") + 6: body.index("</body>")]
+            inner = inner.replace(f"<h1>{html.escape(gen.agency)}{year}年度政府信息公开工作年度报告</h1>", "")
             title = f"{agency}{year}年度政府信息公开工作年度报告"
-            out.append(Report("", title, agency, year, inner, gbk=opts.gbk))
+            out.append(Report("", title, agency, year, inner, gbk=opts.gbk,
+                              title_form=self._TITLE_FORMS.get((portal, i), "plain")))
         return out
 
-    def _sample_report(self, sample, family: str) -> Report:
+    def _sample_report(self, sample) -> Report:
         from gongkai.transform.parse import parse_report
 
         parsed = parse_report(sample.read_bytes(), str(sample))
@@ -145,10 +188,10 @@ class SimPortal:
     def _build(self, n: int, seed: int) -> None:
         self.pages["/robots.txt"] = Page(ROBOTS.encode(), "text/plain; charset=utf-8")
         self.pages["/"] = Page("<html><body><h1>某某区人民政府门户网站</h1></body></html>".encode())
-        for family in self.FAMILIES:
-            reports = self._reports_for(family, n, seed)
-            self.reports[family] = reports
-            getattr(self, f"_build_{family}")(reports)
+        for portal in self.PORTALS:
+            reports = self._reports_for(portal, n, seed)
+            self.reports[portal] = reports
+            getattr(self, "_build_" + portal.replace("-", "_"))(reports)
         self._build_decoys()
 
     def _register(self, family: str, report: Report, path: str) -> None:
@@ -159,47 +202,130 @@ class SimPortal:
     def _li(self, href: str, title: str, date: str) -> str:
         return f'<li><a href="{href}" title="{html.escape(title)}">{html.escape(title)}</a><span>{date}</span></li>'
 
-    def _build_hanweb(self, reports: list[Report]) -> None:
-        per = 4
+    # -- Hanweb ---------------------------------------------------------------------------------
+    def _hanweb_column(self, reports: list[Report], *, column: int, prefix: str, old: bool, methods: str,
+                       config: str | None, per: int, group: int) -> None:
+        """A column page, its detail pages, and what its data proxy answers."""
         records = []
         for i, r in enumerate(reports):
-            path = f"/hanweb/art/{r.year + 1}/1/{10 + i}/art_1001_{i + 1}.html"
+            y, d = r.year + 1, 10 + i
+            path = f"{prefix}/art/{y}/1/{d}/art_{column}_{i + 1}.html"
             self._register("hanweb", r, path)
-            records.append(f"<record><![CDATA[{self._li(path, r.title, f'{r.year + 1}-01-{10 + i}')}]]></record>")
-        total = len(records)
-        first = "".join(records[:per])
-        self.pages["/hanweb/col/col1001/index.html"] = Page((
-            '<html><body><div class="list"><script type="text/xml"><datastore>'
-            f"<nextgroup><![CDATA[<a href=\"/module/web/jpage/dataproxy.jsp?page=1&appid=1&webid=1&path=/&columnid=1001&unitid=5501&perpage={per}\"></a>]]></nextgroup>"
-            f"<recordset>{first}</recordset><totalrecord>{total}</totalrecord></datastore></script>"
-            f'<script>var unitid=5501; var perpage={per};</script></div></body></html>').encode())
-        for start in range(1, total + 1, per):
-            chunk = "".join(records[start - 1:start - 1 + per])
-            q = f"startrecord={start}&endrecord={start + per - 1}&perpage={per}&columnid=1001&unitid=5501"
-            self.pages[f"/module/web/jpage/dataproxy.jsp?{q}"] = Page(
-                f'<?xml version="1.0" encoding="UTF-8"?><datastore><totalrecord>{total}</totalrecord>'
-                f"<recordset>{chunk}</recordset></datastore>".encode(), "text/xml; charset=utf-8")
-        # a transient 429 with Retry-After on one report
-        self.faults[reports[1].path] = ["429"]
+            if old:
+                records.append(
+                    "<tr><td width=15 valign=\"middle\"><IMG src=\"/picture/0/dot.gif\" align=absMiddle></td>"
+                    f"<td style='border-bottom:1px dashed #999999'><a href='{path}' title='{html.escape(r.title)}'"
+                    f" target='_blank'>{html.escape(_cut(r.title))}</a></td>"
+                    f"<td width='100' align='right'>[{y}-01-{d}]</td></tr>")
+            else:
+                records.append(f'<li class="clearfix">    <a target="_blank" href="{path}" title="{html.escape(r.title)}">'
+                               f"{html.escape(_cut(r.title))}</a>    <b>{y}-01-{d}</b></li>")
+        proxy = "/module/jslib/jquery/jpage/dataproxy.jsp" if old else "/module/web/jpage/dataproxy.jsp"
+        webname = "%25E6%259F%2590%25E6%259F%2590%25E5%258C%25BA%25E6%2594%25BF%25E5%25BA%259C"  # 某某区政府, twice
+        if old:
+            nextgroup = (f"{proxy}?page=1&appid=1&appid=1&webid=60&path='/'&columnid={column}&unitid=80325"
+                         f"&webname='某某区政府'&permissiontype=0")
+        else:
+            nextgroup = (f"{proxy}?page=1&appid=1&appid=1&webid=110&path=/&columnid={column}&unitid=38486"
+                         f"&webname={webname}&permissiontype=0")
+        first = records[: per * group]
+        cdata = "".join(f"<record><![CDATA[\n{rec}]]></record>\n" for rec in first)
+        table = "<table cellpadding='0' cellspacing='0' border='0' width='95%'></table>" if old else ""
+        script = (f"<script type=\"text/javascript\">$(document).ready(function(){{ $('#div{column}').jpage({{"
+                  f"dataStore: dataStore, {config}, proxyUrl: '{proxy}' }}); }});</script>" if config else "")
+        page = (f'<html><head><meta charset="utf-8"><title>政府信息公开年报</title></head><body>'
+                f'<div id="div{column}"><script type="text/xml"><datastore>\n'
+                f"<nextgroup><![CDATA[<a href=\"{nextgroup}\"></a>]]></nextgroup>\n<recordset>\n{table}{cdata}"
+                f"</recordset>\n</datastore></script></div>{script}</body></html>")
+        self.pages[f"{prefix}/col/col{column}/index.html"] = Page(page.encode())
+        self.columns[str(column)] = {"records": records, "methods": methods, "per": per, "proxy": proxy}
 
+    def _build_hanweb(self, reports: list[Report]) -> None:
+        self._hanweb_column(reports, column=1001, prefix="/hanweb", old=False, methods="POST",
+                            config=f"perPage: 2, totalRecord: {len(reports)}, groupSize: 1", per=2, group=1)
+        self.faults[reports[1].path] = ["429"]  # a transient 429 with Retry-After on one report
+
+    def _build_hanweb_old(self, reports: list[Report]) -> None:
+        self._hanweb_column(reports, column=2002, prefix="/hanweb-old", old=True, methods="GET", config=None,
+                            per=2, group=1)
+
+    def _build_hanweb_page(self, reports: list[Report]) -> None:
+        self._hanweb_column(reports, column=3003, prefix="/hanweb-page", old=False, methods="PAGE",
+                            config=f"PERPAGE:2, TOTALRECORD:{len(reports)}, GROUPSIZE:1", per=2, group=1)
+
+    def _dataproxy(self, method: str, path: str, query: dict[str, str], form: dict[str, str]) -> Page:
+        """What a Hanweb data proxy answers: records startrecord…endrecord (or page N)."""
+        params = {**query, **form}
+        column = self.columns.get(params.get("columnid", ""))
+        if column is None or column["proxy"] != path:
+            return Page(b"<datastore><recordset></recordset></datastore>", "text/xml; charset=utf-8")
+        records: list[str] = column["records"]  # type: ignore[assignment]
+        per = int(column["per"])  # type: ignore[arg-type]
+        rule = column["methods"]
+        if rule == "POST" and method != "POST":
+            return Page(b"method not allowed", "text/plain", status=405)
+        if rule == "GET" and method != "GET":
+            return Page(b"method not allowed", "text/plain", status=405)
+        if rule == "PAGE":
+            if "startrecord" in params or "page" not in params:
+                return Page(b"bad request", "text/plain", status=400)
+            n = int(params["page"])
+            chunk = records[(n - 1) * per: n * per]
+        else:
+            if "startrecord" not in params:
+                return Page(b"bad request", "text/plain", status=400)
+            start, end = int(params["startrecord"]), int(params.get("endrecord", params["startrecord"]))
+            chunk = records[start - 1: end]
+        pages = (len(records) + per - 1) // per
+        body = ('<?xml version="1.0" encoding="UTF-8"?><datastore><recordset>'
+                + "".join(f"<record><![CDATA[\n{rec}]]></record>" for rec in chunk)
+                + f"</recordset><totalrecord>{len(records)}</totalrecord><totalpage>{pages}</totalpage></datastore>")
+        return Page(body.encode(), "text/xml; charset=utf-8")
+
+    # -- TRS --------------------------------------------------------------------------------------
     def _build_trs(self, reports: list[Report]) -> None:
         per = 2
         pages = (len(reports) + per - 1) // per
         for p in range(pages):
-            items = []
+            rows = []
             for i, r in enumerate(reports[p * per:(p + 1) * per], start=p * per):
                 path = f"/trs/zfxxgknb/{r.year + 1}01/t{r.year + 1}0120_{900 + i}.html"
                 if i == 2:
                     r.attachment = f"/trs/zfxxgknb/{r.year + 1}01/P0{900 + i}.pdf"
                     self.pages[r.attachment] = Page(PDF_BYTES, "application/pdf")
                 self._register("trs", r, path)
-                items.append(self._li("." + path.removeprefix("/trs/zfxxgknb"), r.title, f"{r.year + 1}-01-20"))
+                rows.append(f'<TR>\n  <TD height=25 align="left"><IMG src="/images/lb-xtb.gif" width=4 height=6 />'
+                            f'&nbsp;<A \n   href=".{path.removeprefix("/trs/zfxxgknb")}">{html.escape(r.title)}</A></TD>'
+                            f'\n  <TD width="60" align="right">{r.year + 1}-01-20</TD>\n</TR>')
+                if i % 5 == 4:
+                    rows.append('<TR height=1><TD colspan=2 class="GroupBlankLine"></TD></TR>')
             name = "index.html" if p == 0 else f"index_{p}.html"
             self.pages[f"/trs/zfxxgknb/{name}"] = Page(
-                (f"<html><body><ul class=\"list\">{''.join(items)}</ul>"
+                (f"<html><body><TABLE><TBODY>{''.join(rows)}</TBODY></TABLE>"
                  f'<script>createPageHTML({pages}, {p}, "index", "html");</script></body></html>').encode())
         self.faults[reports[3].path] = ["503", "500"]  # transient server errors, then fine
 
+    def _build_trs_countpage(self, reports: list[Report]) -> None:
+        per = 3
+        pages = (len(reports) + per - 1) // per
+        for p in range(pages):
+            items = []
+            for i, r in enumerate(reports[p * per:(p + 1) * per], start=p * per):
+                path = f"/trs2/xxgknb/{r.year + 1}09/t{r.year + 1}0903_{2748784 + i}.html"
+                self._register("trs", r, path)
+                items.append(f'<tr><td><a href=".{path.removeprefix("/trs2/xxgknb")}">{html.escape(r.title)}</a></td>'
+                             f"<td>{r.year + 1}-09-03</td></tr>")
+            items.append('<tr><td><a href="./202005/t20200506_2633371.html">恩格贝生态示范区召开2020年度工作会暨党风'
+                         "廉政建设会议</a></td></tr>")  # news in the same column, as in the captured page
+            pager = "".join(f'<a href="index{"" if q == 0 else f"_{q}"}.html">{q + 1}</a>&nbsp;|' for q in range(pages))
+            name = "index.html" if p == 0 else f"index_{p}.html"
+            self.pages[f"/trs2/xxgknb/{name}"] = Page(
+                (f"<html><body><table><tbody>{''.join(items)}</tbody></table><script>\nvar currentPage = {p};"
+                 f"//所在页从0开始\nvar prevPage = currentPage-1\nvar nextPage = currentPage+1\nvar countPage = {pages}"
+                 f'//共多少页\ndocument.write("&nbsp;<a href=\\"index."+"html\\">首页</a>&nbsp;|");\n</script>'
+                 f'共计&nbsp;<font>{pages}&nbsp;</font>页&nbsp;{pager}</body></html>').encode())
+
+    # -- gkmlpt -----------------------------------------------------------------------------------
     def _build_gkmlpt(self, reports: list[Report]) -> None:
         per = 3
         arts = []
@@ -208,15 +334,26 @@ class SimPortal:
             self._register("gkmlpt", r, path)
             arts.append({"title": r.title, "url": path, "publisher": r.agency,
                          "display_publish_time": f"{r.year + 1}-02-0{1 + i % 9}", "identifier": f"id-{i}"})
+        tree = [{"id": 2, "name": "政府信息公开指南", "children": []},
+                {"id": 5, "name": "政府信息公开年报", "children": []}]
         self.pages["/gkmlpt/annualreport"] = Page(
-            b'<html><body><div id="app"></div><script>var api = "/gkmlpt/api/all/5"; var sid = "757";'
-            b"</script></body></html>")
-        for p in range(1, (len(arts) + per - 1) // per + 1):
-            self.pages[f"/gkmlpt/api/all/5?page={p}&sid=757"] = Page(
-                json.dumps({"total": len(arts), "articles": arts[(p - 1) * per:p * per]}, ensure_ascii=False).encode(),
-                "application/json")
+            ('<html><head><meta charset="utf-8"></head><body><div id="app"></div><script>window._CONFIG = '
+             f'{{SID: "757", TREE: {json.dumps(tree, ensure_ascii=False)}}};</script>'
+             '<script src="/gkmlpt/static/js/app.js"></script></body></html>').encode())
+        self.gkmlpt = {"sid": "757", "per": per, "articles": arts}
         self.faults[reports[2].path] = ["reset"]
 
+    def _gkmlpt_api(self, query: dict[str, str]) -> Page:
+        state = self.gkmlpt
+        if query.get("sid") != state["sid"]:
+            return Page(json.dumps({"code": 400, "msg": "sid error"}).encode(), "application/json")
+        per, arts = int(state["per"]), state["articles"]
+        page = int(query.get("page", "1") or 1)
+        chunk = arts[(page - 1) * per: page * per]  # type: ignore[index]
+        return Page(json.dumps({"total": len(arts), "articles": chunk}, ensure_ascii=False).encode(),  # type: ignore[arg-type]
+                    "application/json")
+
+    # -- Zhengzhou .jhtml, generic -----------------------------------------------------------------
     def _build_jhtml(self, reports: list[Report]) -> None:
         per = 4
         pages = (len(reports) + per - 1) // per
@@ -280,19 +417,23 @@ class SimPortal:
         assert self.server is not None
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
 
+    START_PATHS = {
+        "hanweb": "/hanweb/col/col1001/index.html",
+        "hanweb-old": "/hanweb-old/col/col2002/index.html",
+        "hanweb-page": "/hanweb-page/col/col3003/index.html",
+        "trs": "/trs/zfxxgknb/index.html",
+        "trs-countpage": "/trs2/xxgknb/index.html",
+        "gkmlpt": "/gkmlpt/annualreport",
+        "jhtml": "/jhtml/?a=path&d=1&p=D42Y&page=1",
+        "generic": "/generic/zfxxgknb/index.html",
+    }
+
     def sources_toml(self, delay_s: float = 0.0, concurrency: int = 4) -> str:
-        starts = {
-            "hanweb": "/hanweb/col/col1001/index.html",
-            "trs": "/trs/zfxxgknb/index.html",
-            "gkmlpt": "/gkmlpt/annualreport",
-            "jhtml": "/jhtml/?a=path&d=1&p=D42Y&page=1",
-            "generic": "/generic/zfxxgknb/index.html",
-        }
         return "".join(
-            f'[[source]]\nname = "sim-{family}"\nowner = "模拟{family}门户"\nfamily = "{family}"\n'
-            f'start_urls = ["{self.url(path)}"]\ndelay_s = {delay_s}\nconcurrency = {concurrency}\n'
+            f'[[source]]\nname = "sim-{portal}"\nowner = "模拟{portal}门户"\nfamily = "{family}"\n'
+            f'start_urls = ["{self.url(self.START_PATHS[portal])}"]\ndelay_s = {delay_s}\nconcurrency = {concurrency}\n'
             "allow_private = true  # the simulated portal runs on 127.0.0.1\n\n"
-            for family, path in starts.items()
+            for portal, family in self.PORTALS.items()
         )
 
     def start(self) -> SimPortal:
@@ -306,7 +447,10 @@ class SimPortal:
                 pass
 
             def do_GET(self) -> None:
-                portal._serve(self)
+                portal._serve(self, "GET")
+
+            def do_POST(self) -> None:
+                portal._serve(self, "POST")
 
         self.server = _QuietServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
@@ -327,18 +471,24 @@ class SimPortal:
         self.stop()
 
     # -- serving ------------------------------------------------------------------------------
-    def _serve(self, h: BaseHTTPRequestHandler) -> None:
+    def _serve(self, h: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(h.path)
         key = parts.path + (f"?{parts.query}" if parts.query else "")
-        if parts.path.startswith("/module/web/jpage/dataproxy.jsp"):
-            q = {k: v[0] for k, v in parse_qs(parts.query).items()}
-            key = parts.path + "?" + "&".join(f"{k}={q.get(k, '')}" for k in
-                                              ("startrecord", "endrecord", "perpage", "columnid", "unitid"))
+        form: dict[str, str] = {}
+        if method == "POST":
+            length = int(h.headers.get("Content-Length") or 0)
+            form = {k: v[0] for k, v in parse_qs(h.rfile.read(length).decode("utf-8", "replace")).items()}
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         with self.lock:
-            self.requests.append(("GET", key, dict(h.headers.items())))
+            self.requests.append((method, key, dict(h.headers.items())))
             faults = self.faults.get(key)
             fault = faults.pop(0) if faults else None
-            page = self.pages.get(key)
+            if parts.path.endswith("/jpage/dataproxy.jsp"):
+                page: Page | None = self._dataproxy(method, parts.path, query, form)
+            elif parts.path.startswith("/gkmlpt/api/all/5"):
+                page = self._gkmlpt_api(query)
+            else:
+                page = self.pages.get(key) if method == "GET" else None
         if fault == "reset":
             h.close_connection = True
             h.connection.shutdown(2)  # drop the connection without an answer
@@ -354,11 +504,11 @@ class SimPortal:
         if page.status != 200:
             self._send(h, page.status, page.body, page.content_type, page.headers)
             return
-        if h.headers.get("If-None-Match") == page.etag:
+        if method == "GET" and h.headers.get("If-None-Match") == page.etag:
             self._send(h, 304, b"", page.content_type, {"ETag": page.etag})
             return
         self._send(h, 200, page.body, page.content_type,
-                   {"ETag": page.etag, "Last-Modified": page.last_modified})
+                   {"ETag": page.etag, "Last-Modified": page.last_modified} if method == "GET" else {})
 
     @staticmethod
     def _send(h: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str,

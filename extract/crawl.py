@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from gongkai.extract.families import FAMILIES
-from gongkai.extract.families.base import Link, attachments_of, html_root
+from gongkai.extract.families.base import Link, Listing, PageRequest, soup_of
+from gongkai.extract.pagemeta import attachments_of
 from gongkai.extract.http import Fetcher, FetchRecord
 from gongkai.extract.sources import Source
 from gongkai.extract.urls import dedup_key, host_of
@@ -60,6 +61,7 @@ class SourceResult:
     dropped_offsite: int = 0  # links leaving the allowed hosts (not fetched)
     skipped_years: int = 0
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what the family's selectors missed
     failures: Counter[str] = field(default_factory=Counter)  # reason → count
     years: set[int] = field(default_factory=set)
     crashed: str | None = None  # a source-level failure (the source's task failed)
@@ -113,12 +115,10 @@ def meta_refresh(url: str, data: bytes) -> str | None:
     if b"refresh" not in data[:20000].lower():
         return None
     try:
-        root = html_root(data[:200000])
+        root = soup_of(data[:200000])
     except Exception:  # noqa: BLE001 - not HTML: no refresh
         return None
-    if root is None:
-        return None
-    for meta in root.iter("meta"):
+    for meta in root.select("meta[http-equiv]"):
         if (meta.get("http-equiv") or "").strip().lower() == "refresh":
             m = _REFRESH_RE.match(meta.get("content") or "")
             if m:
@@ -210,40 +210,56 @@ async def crawl_source(source: Source, fetcher: Fetcher, *, on_found: OnFound | 
         wanted.add(key)
         fetches.append(asyncio.ensure_future(fetch_report(link, is_file)))
 
-    async def list_page(url: str) -> list[str]:
-        rec = await fetcher.fetch(url, "list", source.name, source.allowed_hosts)
+    def page_key(request: PageRequest) -> str:
+        return dedup_key(request.url) + (request.key[len(request.url):] if request.method == "POST" else "")
+
+    async def list_page(request: PageRequest) -> list[PageRequest]:
+        url = request.url
+        rec = await fetcher.fetch(url, "list", source.name, source.allowed_hosts, method=request.method,
+                                  form=request.form)
         result.list_pages += 1
-        if not rec.ok:
+        listing: Listing | None = None
+        if rec.ok:
+            page_url = rec.final_url or url
+            try:
+                data = fetcher.archive.get(rec.sha256 or "")
+                listing = family.parse_listing(page_url, data)
+            except Exception as exc:  # noqa: BLE001 - a listing that cannot be read is that page's failure
+                error = f"listing could not be read: {type(exc).__name__}: {exc}"
+            else:
+                error = ""
+        else:
+            error = rec.error or "not fetched"
+        usable = listing is not None and (listing.items or listing.pages or listing.total is not None)
+        if not usable and request.fallback is not None:  # the portal answers another form of the request
+            result.list_pages -= 1
+            return await list_page(request.fallback)
+        if listing is None:
             result.list_pages_failed += 1
-            failed(f"list page {url}", rec.error or "not fetched")
+            failed(f"list page {url}", error)
             return []
-        page_url = rec.final_url or url
-        try:
-            data = fetcher.archive.get(rec.sha256 or "")
-            listing = family.parse_listing(page_url, data)
-        except Exception as exc:  # noqa: BLE001 - a listing that cannot be read is that page's failure
-            result.list_pages_failed += 1
-            failed(f"list page {url}", f"listing could not be read: {type(exc).__name__}: {exc}")
-            return []
+        for warning in listing.warnings:
+            if warning not in result.warnings:
+                result.warnings.append(warning)
         for link in listing.reports:
             accept(link, False)
         for link in listing.attachments:
             accept(link, True)
-        pages = []
-        refresh = meta_refresh(page_url, data) if not (listing.reports or listing.attachments) else None
-        for page in [*listing.pages, *([refresh] if refresh else [])]:
-            if dedup_key(page) in seen:
+        pages: list[PageRequest] = []
+        refresh = meta_refresh(page_url, data) if not listing.items else None
+        for page in [*listing.pages, *([PageRequest(refresh)] if refresh else [])]:
+            if page_key(page) in seen:
                 continue
-            if not source.allows_host(page):
+            if not source.allows_host(page.url):
                 result.dropped_offsite += 1
                 continue
-            if family.name == "generic" and not _under(page, prefixes) and page != refresh:
+            if family.name == "generic" and not _under(page.url, prefixes) and page.url != refresh:
                 continue
             pages.append(page)
         return pages
 
     try:
-        level = list(dict.fromkeys(source.start_urls))
+        level = [PageRequest(u) for u in dict.fromkeys(source.start_urls)]
         while level:
             room = max(0, source.max_pages - len(seen))
             if len(level) > room:
@@ -251,9 +267,9 @@ async def crawl_source(source: Source, fetcher: Fetcher, *, on_found: OnFound | 
                 level = level[:room]
             if not level:
                 break
-            seen.update(dedup_key(u) for u in level)
-            found_pages = await asyncio.gather(*(list_page(u) for u in level))
-            level = list(dict.fromkeys(p for pages in found_pages for p in pages if dedup_key(p) not in seen))
+            seen.update(page_key(p) for p in level)
+            found_pages = await asyncio.gather(*(list_page(p) for p in level))
+            level = list({page_key(p): p for pages in found_pages for p in pages if page_key(p) not in seen}.values())
         if result.max_pages_reached:
             log.warning("%s: stopped at max_pages = %d list pages", source.name, source.max_pages)
         if progress:

@@ -82,6 +82,8 @@ class FetchRecord:
     url: str
     kind: str  # robots | list | report | attachment
     source_name: str | None
+    method: str = "GET"
+    form: tuple[tuple[str, str], ...] = ()
     final_url: str | None = None
     status_code: int | None = None
     not_modified: bool = False
@@ -134,6 +136,7 @@ class _ServerError(Exception):
 @dataclass(frozen=True)
 class _Redirect:
     location: str
+    status: int
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -282,9 +285,10 @@ class Fetcher:
 
     # -- fetching ---------------------------------------------------------------------------------
     async def fetch(self, url: str, kind: str, source_name: str | None = None,
-                    allowed_hosts: tuple[str, ...] | None = None) -> FetchRecord:
-        """Fetch one URL (robots.txt permitting); never raises."""
-        rec = FetchRecord(url=strip_fragment(url), kind=kind, source_name=source_name)
+                    allowed_hosts: tuple[str, ...] | None = None, *, method: str = "GET",
+                    form: tuple[tuple[str, str], ...] = ()) -> FetchRecord:
+        """Fetch one URL (robots.txt permitting; ``method="POST"`` sends ``form``); never raises."""
+        rec = FetchRecord(url=strip_fragment(url), kind=kind, source_name=source_name, method=method, form=form)
         started = time.monotonic()
         try:
             await self._follow(rec, allowed_hosts)
@@ -325,6 +329,8 @@ class Fetcher:
             outcome = await self._attempts(rec, url, host)
             if outcome is None:
                 return
+            if outcome.status not in (307, 308):  # the other redirects turn a POST into a GET
+                rec.method, rec.form = "GET", ()
             target = strip_fragment(urljoin(url, outcome.location))
             if dedup_key(target) in seen:
                 raise FetchRefused(f"redirect loop ({url} → {target})")
@@ -332,7 +338,7 @@ class Fetcher:
         raise FetchRefused(f"more than {MAX_REDIRECTS} redirects")
 
     def _conditional(self, rec: FetchRecord, url: str) -> tuple[dict[str, str], Validators | None]:
-        previous = self.validators.get(url)
+        previous = self.validators.get(url) if rec.method == "GET" else None
         if previous is None or not (previous.etag or previous.last_modified):
             return {}, None
         if not self.archive.verify(previous.sha256):
@@ -381,13 +387,14 @@ class Fetcher:
 
     async def _exchange(self, rec: FetchRecord, url: str, headers: dict[str, str],
                         previous: Validators | None) -> _Redirect | None:
-        request = self.client.build_request("GET", url, headers=headers)
+        request = self.client.build_request(rec.method, url, headers=headers,
+                                            data=dict(rec.form) if rec.method == "POST" else None)
         resp = await self.client.send(request, stream=True)
         try:
             rec.final_url = url
             rec.status_code = status = resp.status_code
             if status in _REDIRECTS and resp.headers.get("location"):
-                return _Redirect(resp.headers["location"])
+                return _Redirect(resp.headers["location"], status)
             if status in (429, 503):
                 raise _Busy(status, parse_retry_after(resp.headers.get("retry-after")))
             if status >= 500:

@@ -25,6 +25,7 @@ def record_fetches(con: duckdb.DuckDBPyConnection, run_id: str, records: list[Fe
         "run_id": [run_id] * len(records),
         "source_name": [r.source_name for r in records],
         "kind": [r.kind for r in records],
+        "method": [r.method for r in records],
         "url": [r.url for r in records],
         "final_url": [r.final_url for r in records],
         "status_code": pa.array([r.status_code for r in records], pa.int32()),

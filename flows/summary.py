@@ -25,6 +25,7 @@ class SourceSummary:
     dropped_offsite: int = 0
     failures: dict[str, int] = field(default_factory=dict)
     robots: str = ""  # fetched / none / unreachable (why)
+    warnings: list[str] = field(default_factory=list)  # what the family's selectors did not find
     crashed: str | None = None
 
 
@@ -92,6 +93,7 @@ class RunSummary:
                 notes.append(f"robots.txt {s.robots}")
             if s.failures:
                 notes.append("failures: " + ", ".join(f"{k} {v}" for k, v in sorted(s.failures.items())))
+            notes.extend(s.warnings[:3])
             years = f" ({min(s.years)}–{max(s.years)})" if s.years else ""
             out.append(f"  {name}: {s.list_pages} list page(s), {s.reports_found} report(s){years}"
                        + (f"; {'; '.join(notes)}" if notes else ""))
@@ -131,4 +133,4 @@ def summarize_fetches(summary: RunSummary, result: CrawlResult, fetcher: Fetcher
             list_pages=got.list_pages, list_pages_failed=got.list_pages_failed,
             max_pages_reached=got.max_pages_reached, reports_found=len(got.reports), years=sorted(got.years),
             attachments=got.attachments, dropped_offsite=got.dropped_offsite, failures=dict(got.failures),
-            robots=", ".join(dict.fromkeys(robots)), crashed=source_failure(got))
+            robots=", ".join(dict.fromkeys(robots)), warnings=list(got.warnings), crashed=source_failure(got))

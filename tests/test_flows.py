@@ -44,13 +44,13 @@ def test_nightly_flow_shows_its_stages_and_reports_a_failed_source(prefect, tmp_
         outcome = run_flow(nightly_flow(str(sources), str(tmp_path / "data"), True, FAST, source_retry_delay=0.1,
                                         return_state=True))
     summary = outcome.summary
-    assert outcome.ok and "1 of 6 source(s) failed: gone" in outcome.message
+    assert outcome.ok and f"1 of {len(SimPortal.PORTALS) + 1} source(s) failed: gone" in outcome.message
     assert summary["new"] == len(portal.report_paths()) and summary["failed_parse"] == 0
     assert (tmp_path / "data" / "export" / "MANIFEST.sha256").exists()
     tasks, artifacts, run = asyncio.run(_records(outcome.flow_run_id))
     names = [t.name for t in tasks]
-    for family in SimPortal.FAMILIES:
-        assert sum(n.startswith(f"crawl-sim-{family}") for n in names) == 1, names
+    for portal in SimPortal.PORTALS:
+        assert names.count(f"crawl-sim-{portal}") == 1, names
     gone = [t for t in tasks if t.name.startswith("crawl-gone")]
     assert len(gone) == 1 and gone[0].state.is_failed() and gone[0].run_count == 2  # retried once, then failed
     assert sum(n.startswith("parse-batch-") for n in names) >= 2
