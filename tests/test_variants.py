@@ -35,3 +35,21 @@ def test_title_with_the_year_after_the_subject(parse):
     title = "郑州市上街区科学技术和工业信息化局2022年政府信息公开工作年度报告"
     r = parse(SEED.replace(title, "郑州市上街区科学技术和工业信息化局政府信息公开工作2022年度报告", 1), "title.txt")
     assert (r.agency, r.year) == ("郑州市上街区科学技术和工业信息化局", 2022)
+
+
+def test_broken_markup_is_read_as_a_browser_builds_it():
+    """Cells straight under <table> (no <tr>), as broken WPS exports print them: lxml keeps them
+    out of any row, html5lib (the browser's algorithm) gives them one; the page is read again."""
+    import re
+
+    from gongkai.devtools.reportgen import Options, generate
+    from gongkai.transform.html_reader import read_html
+    from gongkai.transform.parse import parse_report
+
+    gen = generate(11, Options(), layout="2021")
+    page = re.sub(r"</?tr>", "", gen.data.decode("utf-8"))
+    fast = read_html(page)
+    assert not any(line.grid for line in fast.lines)  # lxml: not one table row
+    result = parse_report(page.encode("utf-8"), "broken.html")
+    got = cells_of(result)
+    assert result.status == "ok" and got == dict(gen.values)

@@ -5,7 +5,8 @@ like plain text (tables flattened into paragraphs are common). A table that cont
 tables is a layout container: its inner tables are read and its own text flows as text.
 
 Uses lxml's HTML parser directly (the parser BeautifulSoup would use underneath), which keeps
-a full parse faster than ``pandas.read_html`` on the same bytes.
+a full parse faster than ``pandas.read_html`` on the same bytes; a page whose reading is
+incomplete is read again from html5lib's browser-exact tree (``browser=True``).
 
 >>> doc = read_html('<table><tr><td rowspan="2">a</td><td>1</td></tr><tr><td>2</td></tr></table>')
 >>> doc.grids[0].rows
@@ -116,9 +117,19 @@ def build_grid(table: etree._Element, index: int) -> tuple[Grid, list[Line]]:
     return Grid(index, grid_rows), lines
 
 
-def read_html(text: str, *, unglue: bool = False) -> Document:
-    """Read an HTML page or fragment."""
+def browser_markup(text: str) -> str:
+    """The markup as a browser would build it (html5lib through BeautifulSoup), serialised: for
+    broken Word/WPS markup that lxml's parser reads differently (cells outside rows, …)."""
+    from bs4 import BeautifulSoup  # only for the pages that need it
+
+    return str(BeautifulSoup(text, "html5lib"))
+
+
+def read_html(text: str, *, unglue: bool = False, browser: bool = False) -> Document:
+    """Read an HTML page or fragment (``browser``: from html5lib's tree of it)."""
     text = _CONTROL_RE.sub(" ", _XML_DECL_RE.sub("", text))
+    if browser:
+        text = browser_markup(text)
     if not text.strip():
         raise ParseFailure("empty document")
     try:
@@ -180,6 +191,23 @@ def content_root(body: etree._Element, tables: list[etree._Element]) -> etree._E
     return root
 
 
+def _page_text_lines(body: etree._Element, content: etree._Element, limit: int = 60,
+                     visit: int = 3000) -> list[str]:
+    """The first text lines of the page before the report's content element (innermost blocks:
+    cells, paragraphs), for the title and metadata the portal prints around the report."""
+    out: list[str] = []
+    around = set(content.iterancestors())
+    for n, el in enumerate(body.iter(*_BLOCK_TAGS)):
+        if el is content or n >= visit or len(out) >= limit:
+            break
+        if el in around or next(el.iterchildren(*_BLOCK_TAGS), None) is not None:
+            continue  # an ancestor of the report, or a block holding blocks: its children speak
+        text = collapse_space(etree.tostring(el, method="text", encoding="unicode", with_tail=False))
+        if text and len(text) < 300 and text not in out:
+            out.append(text)
+    return out
+
+
 def read_body(body: etree._Element, doc: Document, *, unglue: bool = False) -> None:
     """Fill ``doc`` with the lines of ``body`` in reading order.
 
@@ -196,6 +224,8 @@ def read_body(body: etree._Element, doc: Document, *, unglue: bool = False) -> N
         br.tail = "\n" + (br.tail or "")
     data_tables = [t for t in body.iter("table") if t.find(".//table") is None]
     content = content_root(body, data_tables)
+    if content is not body:  # what the page prints around the report: its title may sit there
+        doc.page_lines = _page_text_lines(body, content)
     table_lines: list[list[Line]] = []
     for table in data_tables:
         parent = table.getparent()

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -45,11 +46,11 @@ def detect_form(text: str, source: str) -> str:
     return "text"
 
 
-def read_document(text: str, form: str, *, unglue: bool = False) -> Document:
+def read_document(text: str, form: str, *, unglue: bool = False, browser: bool = False) -> Document:
     if form == "html":
         if "base64," in text:  # inline images: megabytes of text nobody reads
             text = _DATA_URI_RE.sub("data:,", text)
-        return read_html(text, unglue=unglue)
+        return read_html(text, unglue=unglue, browser=browser)
     return read_text(text, form, unglue=unglue)
 
 
@@ -72,29 +73,65 @@ def parse_report(data: bytes, source: str, *, charset: str | None = None) -> Par
     return result
 
 
+def _better(a: _Tables | None, b: _Tables | None) -> _Tables | None:
+    """The reading that accounts for more cells (a complete one first)."""
+    if a is None or b is None:
+        return a or b
+    if (a.status == "ok") != (b.status == "ok"):
+        return a if a.status == "ok" else b
+    return b if len(b.cells) + len(b.uncertain) > len(a.cells) + len(a.uncertain) else a
+
+
+_TABLE_LABELS = ("本年新收", "予以公开", "第二十条", "结果维持")  # the tables are there, in some markup
+BROWSER_MAX_CHARS = 3_000_000  # the browser-exact re-read is slow: only for pages of a plausible size
+_TAG_RE = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*?(/?)>")
+_VOID_TAGS = frozenset({"br", "img", "meta", "input", "hr", "link", "area", "base", "col", "embed", "param",
+                        "source", "track", "wbr", "o:p"})
+_DEPTH_MAX = 300  # real report pages nest about 25 deep
+
+
+def _browser_safe(text: str) -> bool:
+    """html5lib takes time proportional to the nesting depth for every tag (and far more for
+    misnested formatting tags): markup nested deeper than any real page is not re-read."""
+    depth = deepest = 0
+    for m in _TAG_RE.finditer(text):
+        if m.group(3) or m.group(2).lower() in _VOID_TAGS:
+            continue
+        depth = max(0, depth - 1) if m.group(1) else depth + 1
+        deepest = max(deepest, depth)
+        if deepest > _DEPTH_MAX:
+            return False
+    return True
+
+
 def _read_best(text: str, result: ParseResult) -> _Tables:
     """Read the tables as printed; if that is not a complete report, read again with digit
     runs split by the table's rules (after separating labels from runs when the text is
-    glued), and keep the reading that accounts for more cells."""
+    glued), and — for HTML — from a browser-exact tree (html5lib) of the markup, and keep the
+    reading that accounts for more cells."""
     failure: ParseFailure | None = None
-    first: _Tables | None = None
+    best: _Tables | None = None
     try:
-        first = _read_tables(text, result, glued=False)
+        best = _read_tables(text, result, glued=False)
     except ParseFailure as exc:
         failure = exc
-    if first is None or first.status != "ok":
+    if best is None or best.status != "ok":
         # cells may have run together (a glued text, or "102" in one HTML cell): read again
         # with digit runs split by the table's rules
-        try:
-            second = _read_tables(text, result, glued=True, unglue=looks_glued(text))
-        except ParseFailure:
-            second = None
-        if second is not None and (first is None or len(second.cells) + len(second.uncertain) > len(first.cells)):
-            first = second
-    if first is None:
+        with contextlib.suppress(ParseFailure):
+            best = _better(best, _read_tables(text, result, glued=True, unglue=looks_glued(text)))
+    if (best is None or best.status != "ok") and result.form == "html" and len(text) <= BROWSER_MAX_CHARS \
+            and "<td" in text.lower() and any(label in text for label in _TABLE_LABELS) and _browser_safe(text):
+        # broken Word/WPS markup that lxml's parser reads differently from a browser
+        for glued in (False, True):
+            with contextlib.suppress(ParseFailure):
+                best = _better(best, _read_tables(text, result, glued=glued, browser=True))
+            if best is not None and best.status == "ok":
+                break
+    if best is None:
         assert failure is not None
         raise failure
-    return first
+    return best
 
 
 def _decode_into(data: bytes, source: str, result: ParseResult, charset: str | None = None) -> str:
@@ -118,9 +155,10 @@ class _Tables:
     meta: Metadata | None = None
 
 
-def _read_tables(text: str, result: ParseResult, *, glued: bool, unglue: bool | None = None) -> _Tables:
+def _read_tables(text: str, result: ParseResult, *, glued: bool, unglue: bool | None = None,
+                 browser: bool = False) -> _Tables:
     unglue = glued if unglue is None else unglue
-    doc = read_document(text, result.form or "text", unglue=unglue)
+    doc = read_document(text, result.form or "text", unglue=unglue, browser=browser)
     meta = extract_metadata(doc)
     result.title, result.agency, result.year = meta.title, meta.agency, meta.year
     result.publication_date = meta.publication_date
@@ -135,6 +173,7 @@ def _read_tables(text: str, result: ParseResult, *, glued: bool, unglue: bool | 
     stated = stated_counts(doc.text_lines()) if glued else None
     tables = map_tables(records, layout or "2021", sections, split_runs=glued, glued_text=unglue, stated=stated)
     out = _Tables(status="failed", layout=layout, cells=tables.cells, uncertain=tables.uncertain, meta=meta)
+    out.warnings.extend(meta.warnings)
     if layout is None:
         out.warnings.append("layout not detected from the labels; read as 2021")
     out.warnings.extend(tables.warnings)
