@@ -2,8 +2,9 @@
 
 - Every host has the strictest delay and the smallest concurrency of the sources that use it
   (and at least the ``Crawl-delay`` its robots.txt asks for, up to a cap).
-- A request waits for its host's turn (``delay`` between request starts, at most
-  ``concurrency`` at once), then for a place under the global limit.
+- A request waits for its host's turn (at most ``concurrency`` at once), then for a place
+  under the global limit; ``delay`` is counted between the moments requests really start (a
+  turn granted while the previous request still waits for a global place waits for it).
 - A 429 or 503 pushes the whole host back (Retry-After when given, else exponential, capped);
   after ``max_strikes`` push-backs in a row the host is skipped for the rest of the run.
 
@@ -48,6 +49,7 @@ class HostState:
     skipped: str | None = None  # why the host is skipped for the rest of the run
     waiters: deque[asyncio.Future[None]] = field(default_factory=deque)  # first come, first served
     timer: asyncio.TimerHandle | None = None
+    starting: bool = False  # a granted request waits for its global place: the next one waits for it
 
 
 class HostScheduler:
@@ -94,8 +96,8 @@ class HostScheduler:
                         fut.set_exception(HostSkipped(state.skipped))
                 state.waiters.clear()
                 return
-            if state.active >= state.concurrency:
-                return  # the next release wakes the queue
+            if state.active >= state.concurrency or state.starting:
+                return  # the next release (or start) wakes the queue
             now = time.monotonic()
             if now < state.next_start:
                 state.timer = asyncio.get_running_loop().call_at(
@@ -106,6 +108,7 @@ class HostScheduler:
                 continue
             state.active += 1
             state.next_start = now + state.delay
+            state.starting = state.delay > 0
             fut.set_result(None)
 
     def _rearm(self, state: HostState) -> None:
@@ -129,11 +132,23 @@ class HostScheduler:
             if fut.done() and not fut.cancelled() and fut.exception() is None:
                 self._release(state)  # granted just as it was cancelled
             raise
+        started = False
         try:
             async with self._global:
+                started = True
+                self._started(state)
                 yield state
         finally:
+            if not started:
+                self._started(state)  # cancelled while waiting for a global place
             self._release(state)
+
+    def _started(self, state: HostState) -> None:
+        """The granted request really starts now: the host's delay counts from here."""
+        if state.starting:
+            state.starting = False
+            state.next_start = max(state.next_start, time.monotonic() + state.delay)
+            self._rearm(state)
 
     def _release(self, state: HostState) -> None:
         state.active -= 1

@@ -50,7 +50,8 @@ class TestServer:
     __test__ = False  # not a test class
 
     def __init__(self, routes: dict[str, bytes | str | Handler] | None = None,
-                 cert: tuple[Path, Path] | None = None) -> None:
+                 cert: tuple[Path, Path] | None = None, host: str = "127.0.0.1") -> None:
+        self.host = host  # any 127.x.y.z is loopback: one "host" per address for politeness tests
         self.routes: dict[str, bytes | str | Handler] = dict(routes or {})
         self.hits: list[tuple[float, str, dict[str, str]]] = []
         self.lock = threading.Lock()
@@ -60,7 +61,7 @@ class TestServer:
     def url(self, path: str) -> str:
         assert self.server is not None
         scheme = "https" if self.cert else "http"
-        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}{path}"
+        return f"{scheme}://{self.host}:{self.server.server_address[1]}{path}"
 
     @property
     def port(self) -> int:
@@ -94,7 +95,7 @@ class TestServer:
                 except (BrokenPipeError, ConnectionResetError, OSError):
                     pass
 
-        self.server = _Quiet(("127.0.0.1", 0), H)
+        self.server = _Quiet((self.host, 0), H)
         if self.cert:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(str(self.cert[0]), str(self.cert[1]))
