@@ -306,6 +306,7 @@ def crawl(
     data_dir: DataDir = None,
     no_export: Annotated[bool, typer.Option("--no-export", help="Skip the Parquet export at the end.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds per network operation before a request is retried.")] = 15.0,
+    max_minutes: Annotated[float, typer.Option("--max-minutes", min=0.1, help="End the crawl cleanly after this many minutes, keeping what was fetched (it is parsed, loaded and reported).")] = 360.0,
 ) -> None:
     """Run the nightly flow once: discover, fetch, parse, load, export.
 
@@ -320,7 +321,7 @@ def crawl(
 
     show_progress()
     outcome = run_flow(nightly_flow(str(path.resolve()), str(directory), not no_export,
-                                    FetchOptions(timeout=timeout), return_state=True))
+                                    FetchOptions(timeout=timeout), deadline=max_minutes * 60, return_state=True))
     for line in summary_lines(outcome.summary):
         typer.echo(line)
     if not outcome.ok:

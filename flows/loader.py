@@ -42,6 +42,7 @@ class Incoming:
     result: ParseResult
     source_url: str | None = None  # defaults to result.source
     fetched_at: datetime | None = None
+    source_name: str | None = None  # the crawl source it came from (for per-source counts)
 
 
 @dataclass
@@ -52,6 +53,13 @@ class LoadSummary:
     failed_parse: int = 0  # recorded with status failed and its reason
     errors: list[str] = field(default_factory=list)  # reports that could not be written
     cells: int = 0
+    by_source: dict[str, dict[str, int]] = field(default_factory=dict)  # source → outcome → reports
+
+    def count(self, item: Incoming, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        if item.source_name:
+            mine = self.by_source.setdefault(item.source_name, {})
+            mine[outcome] = mine.get(outcome, 0) + 1
 
     def add(self, other: LoadSummary) -> None:
         self.new += other.new
@@ -60,6 +68,10 @@ class LoadSummary:
         self.failed_parse += other.failed_parse
         self.errors.extend(other.errors)
         self.cells += other.cells
+        for name, outcomes in other.by_source.items():
+            mine = self.by_source.setdefault(name, {})
+            for outcome, n in outcomes.items():
+                mine[outcome] = mine.get(outcome, 0) + n
 
     def as_dict(self) -> dict[str, object]:
         return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged,
@@ -176,7 +188,7 @@ class Loader:
         for item, key, content, output in keyed:
             versions = existing.setdefault(key, [])
             if any(c == content and o == output for _, _, c, o, _ in versions):
-                summary.unchanged += 1
+                summary.count(item, "unchanged")
                 continue
             current = next((rid for rid, _, _, _, cur in versions if cur), None)
             version = max((v for _, v, _, _, _ in versions), default=0) + 1
@@ -196,11 +208,11 @@ class Loader:
                     versions[i] = (orid, v, c, o, False)
             versions.append((rid, version, content, output, True))
             if item.result.status == "failed":
-                summary.failed_parse += 1
+                summary.count(item, "failed_parse")
             elif current is None and version == 1:
-                summary.new += 1
+                summary.count(item, "new")
             else:
-                summary.changed += 1
+                summary.count(item, "changed")
         return planned, new_agencies
 
     # -- writing ----------------------------------------------------------------------------------

@@ -65,6 +65,8 @@ def _progress() -> Callable[[str], None]:
     return report
 
 
+DEFAULT_DEADLINE = 6 * 3600.0  # a nightly crawl that is not done in six hours ends with what it has
+
 @task(name="crawl-source", task_run_name="crawl-{source.name}", retries=1, retry_delay_seconds=10,
       cache_policy=NONE)
 async def crawl_source_task(source: Source, run: Handle[NightlyRun], result: Handle[SourceResult]) -> dict[str, Any]:
@@ -127,16 +129,19 @@ def _final_state(summary: RunSummary, attempted: int) -> State[dict[str, object]
 @flow(name="nightly")
 async def nightly_flow(sources_file: str, data_dir: str, do_export: bool = True,
                        options: FetchOptions | None = None, parsers: str = "local",
-                       source_retry_delay: float = 10.0) -> State[dict[str, object]]:
+                       source_retry_delay: float = 10.0,
+                       deadline: float | None = DEFAULT_DEADLINE) -> State[dict[str, object]]:
     """Crawl every enabled source, archive what was fetched, parse, load new and changed reports,
     export. ``parsers``: "local" (a pool on this machine's cores) or "runner" (parse where the
     task runner runs the task, e.g. on Dask workers). A source that fails as a whole is tried
-    again after ``source_retry_delay`` seconds."""
+    again after ``source_retry_delay`` seconds. The crawl ends cleanly after ``deadline``
+    seconds (None: no limit) with what it has: parsed, loaded and reported."""
     progress = _progress()
     sources = load_sources(Path(sources_file))
     pool = LocalParsers() if parsers == "local" else None
     try:
-        with NightlyRun(sources, Path(data_dir), options, do_export=do_export, progress=progress) as run:
+        with NightlyRun(sources, Path(data_dir), options, do_export=do_export, deadline=deadline,
+                        progress=progress) as run:
             root = str(run.archive.root)
             batches: Batches = []
 

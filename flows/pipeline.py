@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +67,20 @@ def _end_run(con: duckdb.DuckDBPyConnection, summary: RunSummary) -> None:
                  summary.run_id])
 
 
+def _last_run_sources(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
+    """Reports found per source by the last finished nightly run before ``run_id``."""
+    row = con.execute("SELECT summary FROM crawl_run WHERE flow = 'nightly' AND finished_at IS NOT NULL "
+                      "AND run_id <> ? AND summary IS NOT NULL ORDER BY finished_at DESC LIMIT 1", [run_id]).fetchone()
+    if row is None:
+        return {}
+    try:
+        sources = json.loads(row[0]).get("sources") or {}
+        return {name: int(s.get("reports_found", 0)) for name, s in sources.items()}
+    except (ValueError, TypeError, AttributeError):
+        log.warning("the summary of the last run cannot be read: no comparison with it")
+        return {}
+
+
 def _add_load(summary: RunSummary, load: LoadSummary) -> None:
     summary.new += load.new
     summary.changed += load.changed
@@ -109,11 +124,14 @@ class _Loading:
         self.summary = summary
         self.progress = progress
         self.done = 0
+        self.by_source = LoadSummary()  # outcomes per crawl source
 
     def load(self, jobs: list[ParseJob], results: list[ParseResult], total: int) -> LoadSummary:
-        items = [Incoming(result, source_url=job.url, fetched_at=job.fetched_at) for job, result in zip(jobs, results)]
+        items = [Incoming(result, source_url=job.url, fetched_at=job.fetched_at, source_name=job.source_name)
+                 for job, result in zip(jobs, results)]
         got = self.loader.load(items, batch_size=LOAD_BATCH)
         _add_load(self.summary, got)
+        self.by_source.add(LoadSummary(by_source=got.by_source))
         self.done += len(items)
         if self.progress:
             self.progress(f"parsed and loaded {self.done}/{total} report(s)")
@@ -135,6 +153,7 @@ class NightlyRun:
         self.archive = RawArchive(data_dir / ARCHIVE_DIR)
         self.batches = _Batches()
         self.skipped = 0  # report pages whose bytes are already loaded by this parser
+        self.skipped_by_source: Counter[str] = Counter()
         self.fetcher: Fetcher | None = None
         self.crawl_result: CrawlResult | None = None
         self._shared = SharedState()
@@ -162,6 +181,7 @@ class NightlyRun:
             return
         if rec.sha256 in self.loaded:
             self.skipped += 1
+            self.skipped_by_source[found.source.name] += 1
             return
         self.batches.add(ParseJob(rec.sha256 or "", found.url, rec.fetched_at, rec.content_type, found.source.name))
 
@@ -185,6 +205,13 @@ class NightlyRun:
     # -- after the crawl ---------------------------------------------------------------------------
     def finish(self) -> RunSummary:
         self.summary.unchanged += self.skipped
+        last = _last_run_sources(self.con, self.run_id)
+        for name, mine in self.summary.sources.items():
+            outcomes = self.loading.by_source.by_source.get(name, {})
+            mine.new, mine.changed = outcomes.get("new", 0), outcomes.get("changed", 0)
+            mine.unchanged = outcomes.get("unchanged", 0) + self.skipped_by_source[name]
+            mine.failed_parse = outcomes.get("failed_parse", 0)
+            mine.last_run_reports = last.get(name)
         if self.do_export:
             self.summary.exported_to = str(export(self.con, export_dir(self.data_dir), data_dir=self.data_dir).out)
         _end_run(self.con, self.summary)

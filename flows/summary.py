@@ -27,6 +27,20 @@ class SourceSummary:
     robots: str = ""  # fetched / none / unreachable (why)
     warnings: list[str] = field(default_factory=list)  # what the family's selectors did not find
     crashed: str | None = None
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed_parse: int = 0
+    last_run_reports: int | None = None  # reports found by the last finished run (None: no such run)
+
+    def change_note(self) -> str | None:
+        """How the reports found differ from the last run, when they do."""
+        last = self.last_run_reports
+        if last is None or last == self.reports_found:
+            return None
+        if self.reports_found == 0:
+            return f"WARNING: no report found (the last run found {last}): has the portal's layout changed?"
+        return f"{self.reports_found - last:+d} report(s) against the last run ({last})"
 
 
 @dataclass
@@ -93,9 +107,14 @@ class RunSummary:
                 notes.append(f"robots.txt {s.robots}")
             if s.failures:
                 notes.append("failures: " + ", ".join(f"{k} {v}" for k, v in sorted(s.failures.items())))
+            change = s.change_note()
+            if change:
+                notes.insert(0, change)
             notes.extend(s.warnings[:3])
             years = f" ({min(s.years)}–{max(s.years)})" if s.years else ""
-            out.append(f"  {name}: {s.list_pages} list page(s), {s.reports_found} report(s){years}"
+            loaded = f" [{s.new} new, {s.changed} changed, {s.unchanged} unchanged" + \
+                (f", {s.failed_parse} failed to parse]" if s.failed_parse else "]")
+            out.append(f"  {name}: {s.list_pages} list page(s), {s.reports_found} report(s){years}{loaded}"
                        + (f"; {'; '.join(notes)}" if notes else ""))
         if self.deadline_reached:
             out.append("the run's deadline was reached: it ended with what had been fetched")
