@@ -37,6 +37,11 @@ ROBOTS = "User-agent: *\nDisallow: /generic/private/\n"
 PDF_BYTES = b"%PDF-1.4\n% simulated attachment\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
+def _per(reports: list) -> int:
+    """Records per Hanweb group: many small groups, yet within a source's max_pages of 50."""
+    return max(2, len(reports) // 20)
+
+
 @dataclass
 class Page:
     body: bytes
@@ -242,16 +247,18 @@ class SimPortal:
 
     def _build_hanweb(self, reports: list[Report]) -> None:
         self._hanweb_column(reports, column=1001, prefix="/hanweb", old=False, methods="POST",
-                            config=f"perPage: 2, totalRecord: {len(reports)}, groupSize: 1", per=2, group=1)
+                            config=f"perPage: {_per(reports)}, totalRecord: {len(reports)}, groupSize: 1",
+                            per=_per(reports), group=1)
         self.faults[reports[1].path] = ["429"]  # a transient 429 with Retry-After on one report
 
     def _build_hanweb_old(self, reports: list[Report]) -> None:
         self._hanweb_column(reports, column=2002, prefix="/hanweb-old", old=True, methods="GET", config=None,
-                            per=2, group=1)
+                            per=_per(reports), group=1)
 
     def _build_hanweb_page(self, reports: list[Report]) -> None:
+        per = _per(reports)
         self._hanweb_column(reports, column=3003, prefix="/hanweb-page", old=False, methods="PAGE",
-                            config=f"PERPAGE:2, TOTALRECORD:{len(reports)}, GROUPSIZE:1", per=2, group=1)
+                            config=f"PERPAGE:{per}, TOTALRECORD:{len(reports)}, GROUPSIZE:1", per=per, group=1)
 
     def _dataproxy(self, method: str, path: str, query: dict[str, str], form: dict[str, str]) -> Page:
         """What a Hanweb data proxy answers: records startrecord…endrecord (or page N)."""

@@ -131,8 +131,9 @@ def _candidates(doc: Document, lines: list[str]) -> list[tuple[str, str]]:
         m = re.match(r"^\s*标题\s*[:：]\s*(.+)$", ln)
         if m:
             out.append(("标题", m.group(1).strip()))
+    memo: dict[str, str | None] = {}
     for where, source in (("heading", doc.headings), ("page", doc.page_lines), ("text", lines)):
-        found = _find_titles_in_lines(source)
+        found = _find_titles_in_lines(source, memo=memo)
         out.extend((where, t) for t in found)
     if doc.meta.get("html_title"):
         out.append(("<title>", _TITLE_SUFFIX_SPLIT.split(doc.meta["html_title"])[0].strip()))
@@ -142,16 +143,30 @@ def _candidates(doc: Document, lines: list[str]) -> list[tuple[str, str]]:
 _TITLE_SCAN = 300
 
 
-def _find_titles_in_lines(lines: list[str], limit: int = 3) -> list[str]:
+_JOIN_MAX = 80  # a title printed over two lines has a short first line
+
+
+def _find_titles_in_lines(lines: list[str], limit: int = 3, memo: dict[str, str | None] | None = None) -> list[str]:
+    """The first titles (at most ``limit``) printed at the start of these lines, a title
+    broken over two lines included. ``memo`` caches the search per text (page and report
+    lines repeat each other)."""
+    memo = {} if memo is None else memo
     found: list[str] = []
     head = [ln for ln in lines[:80] if ln.strip()]
     head = [ln[:_TITLE_SCAN] for ln in head]  # a title sits at the start of its line (glued texts too)
     for i, line in enumerate(head):
-        for cand in (line, line + (head[i + 1] if i + 1 < len(head) else "")):
+        joined = line + head[i + 1] if i + 1 < len(head) and len(line) < _JOIN_MAX else None
+        for cand in (line, joined):
+            if cand is None:
+                continue
             text = cand.replace(" ", "") if len(cand) < 200 else cand
-            m = _TITLE_RE.search(_arabic_years(text))  # same length: spans carry over
-            if m:
-                title = text[m.start():m.end()]
+            if "公开" not in text or "报" not in text:  # every title form has both: skip the regex
+                continue
+            if text not in memo:
+                m = _TITLE_RE.search(_arabic_years(text))  # same length: spans carry over
+                memo[text] = text[m.start():m.end()] if m else None
+            title = memo[text]
+            if title:
                 if title not in found:
                     found.append(title)
                 break

@@ -83,6 +83,17 @@ def _better(a: _Tables | None, b: _Tables | None) -> _Tables | None:
 
 
 _TABLE_LABELS = ("本年新收", "予以公开", "第二十条", "结果维持")  # the tables are there, in some markup
+_ANY_TABLE_LABELS = (*_TABLE_LABELS, "主动公开", "依申请", "行政复议", "行政诉讼", "申请人")
+
+
+def _mentions_tables(text: str) -> bool:
+    """Whether the text names any of the tables' labels (spaces between characters ignored)."""
+    if any(label in text for label in _ANY_TABLE_LABELS):
+        return True
+    squeezed = "".join(text.split())
+    return any(label in squeezed for label in _ANY_TABLE_LABELS)
+
+
 BROWSER_MAX_CHARS = 3_000_000  # the browser-exact re-read is slow: only for pages of a plausible size
 _TAG_RE = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*?(/?)>")
 _VOID_TAGS = frozenset({"br", "img", "meta", "input", "hr", "link", "area", "base", "col", "embed", "param",
@@ -115,6 +126,8 @@ def _read_best(text: str, result: ParseResult) -> _Tables:
         best = _read_tables(text, result, glued=False)
     except ParseFailure as exc:
         failure = exc
+    if best is None and not _mentions_tables(text):
+        raise failure  # type: ignore[misc]  # no table label anywhere: a second reading finds none either
     if best is None or best.status != "ok":
         # cells may have run together (a glued text, or "102" in one HTML cell): read again
         # with digit runs split by the table's rules
