@@ -18,7 +18,8 @@ from email.message import Message
 from pathlib import Path
 
 from gongkai.extract.archive import RawArchive
-from gongkai.transform.models import ParseResult
+from gongkai.transform.metadata import split_title
+from gongkai.transform.models import ParseResult, output_sha256
 from gongkai.transform.parse import parse_report
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ class ParseJob:
     fetched_at: datetime | None = None
     content_type: str | None = None
     source_name: str | None = None
+    attachments: tuple[tuple[str, str], ...] = ()  # (sha256, url) of files the page links or embeds
+    link_title: str | None = None  # the text of the link the crawl followed (a last resort for metadata)
 
     @property
     def charset(self) -> str | None:
@@ -44,15 +47,63 @@ class ParseJob:
         return msg.get_param("charset")  # type: ignore[return-value]
 
 
-def parse_job(archive_root: str, job: ParseJob) -> ParseResult:
-    """Parse one archived body; a body missing from the archive gives a failed result."""
+def _parse_archived(archive: RawArchive, sha256: str, url: str, charset: str | None = None) -> ParseResult:
     try:
-        data = RawArchive(Path(archive_root)).get(job.sha256)
+        data = archive.get(sha256)
     except Exception as exc:  # noqa: BLE001 - reported as this report's failure
-        result = ParseResult(source=job.url)
+        result = ParseResult(source=url)
         result.warnings.append(f"cannot read the archived body: {exc}")
         return result
-    return parse_report(data, job.url, charset=job.charset)
+    return parse_report(data, url, charset=charset)
+
+
+_RANK = {"ok": 2, "partial": 1, "failed": 0}
+
+
+def _with_link_title(result: ParseResult, link_title: str | None) -> ParseResult:
+    """Agency and year from the list page's link text when the document itself does not say."""
+    if not link_title or (result.agency and result.year):
+        return result
+    agency, year = split_title(link_title)
+    changed = False
+    if result.agency is None and agency:
+        result.agency, changed = agency, True
+    if result.year is None and year:
+        result.year, changed = year, True
+    if changed:
+        result.title = result.title or link_title
+        result.warnings.append(f"agency/year taken from the list page's link text {link_title!r}")
+        result.output_sha256 = output_sha256(result)
+    return result
+
+
+def parse_job(archive_root: str, job: ParseJob) -> ParseResult:
+    """Parse one archived body; a body missing from the archive gives a failed result. A page
+    without the tables that links or embeds files becomes the best-read of those files (the
+    page's title, agency and date fill what the file does not say); a page with its tables
+    stays the report, whatever files it links."""
+    archive = RawArchive(Path(archive_root))
+    page = _with_link_title(_parse_archived(archive, job.sha256, job.url, job.charset), job.link_title)
+    if page.status != "failed" or not job.attachments:
+        return page
+    best: ParseResult | None = None
+    for sha, url in job.attachments:
+        got = _parse_archived(archive, sha, url)
+        if best is None or _RANK[got.status] > _RANK[best.status]:
+            best = got
+    if best is None or best.status == "failed":
+        if best is not None:
+            page.warnings.append(f"the linked file {best.source} could not be read either: "
+                                 + "; ".join(best.warnings[:2]))
+        return page
+    for name in ("title", "agency", "year", "publication_date"):
+        if getattr(best, name) is None and getattr(page, name) is not None:
+            setattr(best, name, getattr(page, name))
+            best.warnings.append(f"{name} taken from the report page {job.url}")
+    best.warnings.append(f"read from the file {best.source}, linked from the report page {job.url} "
+                         "(the page has no tables)")
+    best.output_sha256 = output_sha256(best)
+    return best
 
 
 def parse_jobs(archive_root: str, jobs: list[ParseJob]) -> list[ParseResult]:

@@ -177,13 +177,15 @@ class NightlyRun:
     def on_found(self, found: FoundReport) -> None:
         """A report page was fetched: queue it for parsing unless these bytes are loaded already."""
         rec = found.record
-        if not rec.ok or found.is_file:
+        if not rec.ok:
             return
         if rec.sha256 in self.loaded:
             self.skipped += 1
             self.skipped_by_source[found.source.name] += 1
             return
-        self.batches.add(ParseJob(rec.sha256 or "", found.url, rec.fetched_at, rec.content_type, found.source.name))
+        files = tuple((a.sha256, a.final_url or a.url) for a in found.attachments if a.ok and a.sha256)
+        self.batches.add(ParseJob(rec.sha256 or "", found.url, rec.fetched_at, rec.content_type, found.source.name,
+                                  files, found.link.title or None))
 
     async def crawl(self, each: Callable[[Source, SourceResult], Awaitable[object]] | None = None) -> CrawlResult:
         """Crawl every source (``each`` crawls one: by default :meth:`crawl_one`)."""

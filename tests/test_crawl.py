@@ -230,8 +230,10 @@ def test_a_portal_no_test_saw(tmp_path):
         summary = nightly(sources, tmp_path, options=FAST, do_export=False)
     finally:
         server.shutdown()
-    assert summary.new == 2 and summary.attachments == 1
-    assert {r[0] for r in query(tmp_path, "SELECT year FROM v_current_report")} == {2019, 2024}
+    assert summary.new == 2 and summary.attachments == 1 and summary.failed_parse == 1
+    rows = query(tmp_path, "SELECT year, status, agency FROM v_current_report ORDER BY year")
+    assert [r[:2] for r in rows] == [(2019, "ok"), (2022, "failed"), (2024, "ok")]
+    assert rows[1][2] == "某某镇"  # a file that cannot be read keeps the list page's agency and year
 
 
 def test_fetcher_caps_bodies_and_parses_retry_after(tmp_path):

@@ -12,6 +12,7 @@ False
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -74,6 +75,21 @@ T3_RESULT_ROWS: dict[str, tuple[str, ...]] = {
     layout: tuple(r for r in rows if r not in ("new_received", "carried_over", "results_total", "carried_forward"))
     for layout, rows in T3_ROWS.items()
 }
+
+
+def t3_rows(layout: str, one_other: bool = False) -> tuple[str, ...]:
+    """Table 三's rows; ``one_other``: a 2021-layout report printing （六）其他处理 as one row
+    (without its three sub-rows), coded ``other`` as in 2019 (codebook.csv allows it)."""
+    return T3_ROWS["2019"] if layout == "2021" and one_other else T3_ROWS[layout]
+
+
+def t3_result_rows(layout: str, one_other: bool = False) -> tuple[str, ...]:
+    return T3_RESULT_ROWS["2019"] if layout == "2021" and one_other else T3_RESULT_ROWS[layout]
+
+
+def has_one_other(cells: Iterable[tuple[str, str]], layout: str | None) -> bool:
+    """Whether the (table, row) pairs of a 2021-layout report hold the one-row t3.other."""
+    return layout == "2021" and any(t == "t3" and r == "other" for t, r in cells)
 T4_ROWS = ("review", "suit_direct", "suit_after_review")
 T4_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
 AMOUNT_COLUMNS = frozenset({"amount", "procurement_amount"})
@@ -99,17 +115,17 @@ class Codebook:
         if table == "t2":
             return col in T2_COLUMNS.get(layout, {}).get(row, ())
         if table == "t3":
-            return row in T3_ROWS.get(layout, ()) and col in T3_COLUMNS
+            return (row in T3_ROWS.get(layout, ()) or (layout == "2021" and row == "other")) and col in T3_COLUMNS
         if table == "t4":
             return row in T4_ROWS and col in T4_COLUMNS
         return False
 
-    def cells(self, layout: str) -> list[tuple[str, str, str]]:
-        """Every valid (table, row, col) of a layout, in printed order."""
+    def cells(self, layout: str, one_other: bool = False) -> list[tuple[str, str, str]]:
+        """Every valid (table, row, col) of a layout, in printed order (``one_other``: see t3_rows)."""
         out: list[tuple[str, str, str]] = []
         for row, cols in T2_COLUMNS[layout].items():
             out.extend(("t2", row, c) for c in cols)
-        for row in T3_ROWS[layout]:
+        for row in t3_rows(layout, one_other):
             out.extend(("t3", row, c) for c in T3_COLUMNS)
         for row in T4_ROWS:
             out.extend(("t4", row, c) for c in T4_COLUMNS)

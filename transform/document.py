@@ -14,14 +14,19 @@ from typing import NamedTuple
 
 class Origin(NamedTuple):
     """Where a cell was printed: ``table`` is the index of the HTML ``<table>`` (None for text),
-    ``row``/``col`` its grid position, or line number and token index in text."""
+    ``row``/``col`` its grid position, or line number and token index in text; ``page`` the
+    PDF page (1-based) the line is on."""
 
     table: int | None
     row: int
     col: int
+    page: int | None = None
 
     def as_dict(self) -> dict[str, int | None]:
-        return {"table_index": self.table, "grid_row": self.row, "grid_col": self.col}
+        d = {"table_index": self.table, "grid_row": self.row, "grid_col": self.col}
+        if self.page is not None:
+            d["page"] = self.page
+        return d
 
 
 class TextCell(NamedTuple):

@@ -21,8 +21,8 @@ from gongkai.transform.codebook import (
     AMOUNT_COLUMNS,
     T2_COLUMNS,
     T3_COLUMNS,
-    T3_RESULT_ROWS,
-    T3_ROWS,
+    t3_result_rows,
+    t3_rows,
     T4_COLUMNS,
     T4_ROWS,
 )
@@ -288,7 +288,11 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
     if sections.t3 is None:
         out.warnings.append("table 三 not found (no 本年新收/上年结转 rows)")
         return sections.t2 or 0
-    expected = T3_ROWS[layout]
+    one_other = _one_other_row(records, sections) if layout == "2021" else False
+    if one_other:
+        out.warnings.append("table 三: （六）其他处理 is printed as one row without its three 2021 sub-rows: "
+                            "coded other")
+    expected = t3_rows(layout, one_other)
     header = ""
     for r in records[sections.t3:sections.t3 + 8]:  # header rows, up to the first row of numbers
         header += r.label
@@ -341,7 +345,7 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
             glued[code] = (runs, src)
         if code == "carried_forward":
             break
-    solved = _solve_glued_t3(fixed, glued, layout, out)
+    solved = _solve_glued_t3(fixed, glued, layout, out, one_other)
     for code in expected:
         if code in fixed:
             out.cells.extend(_cell("t3", code, col, v) for col, v in zip(T3_COLUMNS, fixed[code]))
@@ -355,18 +359,30 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
     return last
 
 
+def _one_other_row(records: list[Record], sections: Sections) -> bool:
+    """Whether a 2021-layout table 三 prints （六）其他处理 as one row of numbers and none of
+    its sub-rows (逾期不补正…, 收费通知…, 3.其他)."""
+    assert sections.t3 is not None
+    rows = records[sections.t3:sections.end]
+    codes = [match_last(r.label, T3_ROW_KEYWORDS) for r in rows]
+    if any(c in ("other_no_correction", "other_no_fee", "other_misc") for c in codes):
+        return False
+    return any(c == "other" and r.has_numbers for c, r in zip(codes, rows))
+
+
 def _next_is_row(records: list[Record], i: int) -> bool:
     """Whether the record at ``i`` is a labelled row of table 三 (so the one before it printed nothing)."""
     return i < len(records) and match_last(records[i].label, T3_ROW_KEYWORDS) is not None
 
 
 def _solve_glued_t3(
-    fixed: dict[str, list[Value]], glued: dict[str, tuple[list[str], list[Value]]], layout: str, out: TableResult
+    fixed: dict[str, list[Value]], glued: dict[str, tuple[list[str], list[Value]]], layout: str, out: TableResult,
+    one_other: bool = False,
 ) -> dict[str, list[int | float | None]]:
     if not glued:
         return {}
     known = {code: tuple(v.number.value for v in vals) for code, vals in fixed.items()}
-    sol = solve_t3(known, {c: runs for c, (runs, _) in glued.items()}, T3_RESULT_ROWS[layout])
+    sol = solve_t3(known, {c: runs for c, (runs, _) in glued.items()}, t3_result_rows(layout, one_other))
     out.warnings.append(
         f"table 三: {len(glued)} row(s) printed without separators were split to satisfy the table's rules"
         + (f" (best split still breaks {sol.violations} rule(s))" if sol.violations else "")

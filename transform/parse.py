@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from gongkai import PARSER_VERSION
-from gongkai.transform.codebook import load_codebook
+from gongkai.transform.codebook import has_one_other, load_codebook
 from gongkai.transform.decode import decode_bytes
-from gongkai.transform.document import Document
+from gongkai.transform.document import Document, TextCell
 from gongkai.transform.errors import ParseFailure
 from gongkai.transform.glued import looks_glued
 from gongkai.transform.html_reader import read_html
@@ -25,6 +25,7 @@ from gongkai.transform.mapping import detect_layout, locate_sections, map_tables
 from gongkai.transform.metadata import Metadata, extract_metadata
 from gongkai.transform.models import CellValue, ParseResult, output_sha256
 from gongkai.transform.narrative import stated_counts
+from gongkai.transform.pdf_reader import is_pdf, read_pdf
 from gongkai.transform.records import records_of
 from gongkai.transform.rules import run_rules
 from gongkai.transform.text_reader import read_text
@@ -46,7 +47,16 @@ def detect_form(text: str, source: str) -> str:
     return "text"
 
 
-def read_document(text: str, form: str, *, unglue: bool = False, browser: bool = False) -> Document:
+def read_document(text: str, form: str, *, unglue: bool = False, browser: bool = False,
+                  pages: list[int] | None = None) -> Document:
+    """``pages``: the PDF page of each text line (form "pdf"), kept in the cells' origins."""
+    if form == "pdf":
+        doc = read_text(text, "pdf", unglue=unglue)
+        if pages:
+            for line in doc.lines:
+                line.cells = [TextCell(c.text, c.origin._replace(page=pages[c.origin.row]))
+                              if c.origin.row < len(pages) else c for c in line.cells]
+        return doc
     if form == "html":
         if "base64," in text:  # inline images: megabytes of text nobody reads
             text = _DATA_URI_RE.sub("data:,", text)
@@ -60,8 +70,13 @@ def parse_report(data: bytes, source: str, *, charset: str | None = None) -> Par
     result = ParseResult(source=source, parser_version=PARSER_VERSION)
     result.sha256 = hashlib.sha256(data).hexdigest()
     try:
-        text = _decode_into(data, source, result, charset)
-        _apply(_read_best(text, result), result)
+        if is_pdf(data):
+            pdf = read_pdf(data)
+            result.form, result.encoding = "pdf", None
+            _apply(_read_best(pdf.text, result, pages=[line.page for line in pdf.lines]), result)
+        else:
+            text = _decode_into(data, source, result, charset)
+            _apply(_read_best(text, result), result)
     except ParseFailure as exc:
         result.status = "failed"
         result.warnings.append(str(exc))
@@ -115,7 +130,7 @@ def _browser_safe(text: str) -> bool:
     return True
 
 
-def _read_best(text: str, result: ParseResult) -> _Tables:
+def _read_best(text: str, result: ParseResult, pages: list[int] | None = None) -> _Tables:
     """Read the tables as printed; if that is not a complete report, read again with digit
     runs split by the table's rules (after separating labels from runs when the text is
     glued), and — for HTML — from a browser-exact tree (html5lib) of the markup, and keep the
@@ -123,7 +138,7 @@ def _read_best(text: str, result: ParseResult) -> _Tables:
     failure: ParseFailure | None = None
     best: _Tables | None = None
     try:
-        best = _read_tables(text, result, glued=False)
+        best = _read_tables(text, result, glued=False, pages=pages)
     except ParseFailure as exc:
         failure = exc
     if best is None and not _mentions_tables(text):
@@ -132,7 +147,7 @@ def _read_best(text: str, result: ParseResult) -> _Tables:
         # cells may have run together (a glued text, or "102" in one HTML cell): read again
         # with digit runs split by the table's rules
         with contextlib.suppress(ParseFailure):
-            best = _better(best, _read_tables(text, result, glued=True, unglue=looks_glued(text)))
+            best = _better(best, _read_tables(text, result, glued=True, unglue=looks_glued(text), pages=pages))
     if (best is None or best.status != "ok") and result.form == "html" and len(text) <= BROWSER_MAX_CHARS \
             and "<td" in text.lower() and any(label in text for label in _TABLE_LABELS) and _browser_safe(text):
         # broken Word/WPS markup that lxml's parser reads differently from a browser
@@ -169,9 +184,9 @@ class _Tables:
 
 
 def _read_tables(text: str, result: ParseResult, *, glued: bool, unglue: bool | None = None,
-                 browser: bool = False) -> _Tables:
+                 browser: bool = False, pages: list[int] | None = None) -> _Tables:
     unglue = glued if unglue is None else unglue
-    doc = read_document(text, result.form or "text", unglue=unglue, browser=browser)
+    doc = read_document(text, result.form or "text", unglue=unglue, browser=browser, pages=pages)
     meta = extract_metadata(doc)
     result.title, result.agency, result.year = meta.title, meta.agency, meta.year
     result.publication_date = meta.publication_date
@@ -193,7 +208,8 @@ def _read_tables(text: str, result: ParseResult, *, glued: bool, unglue: bool | 
     if not tables.found:
         out.warnings.append("no table rows could be read")
         return out
-    expected = len(load_codebook().cells(layout or "2021"))
+    one_other = has_one_other(((c.table, c.row) for c in tables.cells), layout)
+    expected = len(load_codebook().cells(layout or "2021", one_other))
     complete = layout and len(tables.cells) == expected and len(tables.found) == 3
     out.status = "ok" if complete else "partial"
     if meta.agency is None or meta.year is None:

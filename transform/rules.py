@@ -11,8 +11,9 @@ from gongkai.transform.codebook import (
     T2_COLUMNS,
     T3_APPLICANT_COLUMNS,
     T3_COLUMNS,
-    T3_RESULT_ROWS,
-    T3_ROWS,
+    has_one_other,
+    t3_result_rows,
+    t3_rows,
     T4_COLUMNS,
     T4_ROWS,
 )
@@ -36,7 +37,8 @@ def run_rules(cells: list[CellValue], layout: str | None) -> list[Check]:
         return []
     v: dict[tuple[str, str, str], float] = {(c.table, c.row, c.col): c.value for c in cells}
     checks: list[Check] = []
-    results = T3_RESULT_ROWS[layout]
+    one_other = has_one_other(((c.table, c.row) for c in cells), layout)
+    results = t3_result_rows(layout, one_other)
     for col in T3_COLUMNS:
         new, carried = v.get(("t3", "new_received", col)), v.get(("t3", "carried_over", col))
         total, forward = v.get(("t3", "results_total", col)), v.get(("t3", "carried_forward", col))
@@ -50,7 +52,7 @@ def run_rules(cells: list[CellValue], layout: str | None) -> list[Check]:
         parts = [v.get(("t3", r, col)) for r in results]
         checks.append(_sum_check("t3_results_sum", col, total, parts,
                                  f"results_total {total} != sum of results {sum(p or 0 for p in parts)}"))
-    for row in T3_ROWS[layout]:
+    for row in t3_rows(layout, one_other):
         parts = [v.get(("t3", row, c)) for c in T3_APPLICANT_COLUMNS]
         total = v.get(("t3", row, "total"))
         checks.append(_sum_check("t3_row_total", row, total, parts,
