@@ -25,7 +25,9 @@ from gongkai.transform.mapping import detect_layout, locate_sections, map_tables
 from gongkai.transform.metadata import Metadata, extract_metadata
 from gongkai.transform.models import CellValue, ParseResult, output_sha256
 from gongkai.transform.narrative import stated_counts
-from gongkai.transform.pdf_reader import is_pdf, read_pdf
+from gongkai.transform.docx_reader import docx_to_html
+from gongkai.transform.filekinds import UNREAD_KINDS, doc_to_docx, sniff_binary
+from gongkai.transform.pdf_reader import read_pdf
 from gongkai.transform.records import records_of
 from gongkai.transform.rules import run_rules
 from gongkai.transform.text_reader import read_text
@@ -57,7 +59,7 @@ def read_document(text: str, form: str, *, unglue: bool = False, browser: bool =
                 line.cells = [TextCell(c.text, c.origin._replace(page=pages[c.origin.row]))
                               if c.origin.row < len(pages) else c for c in line.cells]
         return doc
-    if form == "html":
+    if form in ("html", "docx", "doc"):
         if "base64," in text:  # inline images: megabytes of text nobody reads
             text = _DATA_URI_RE.sub("data:,", text)
         return read_html(text, unglue=unglue, browser=browser)
@@ -70,10 +72,19 @@ def parse_report(data: bytes, source: str, *, charset: str | None = None) -> Par
     result = ParseResult(source=source, parser_version=PARSER_VERSION)
     result.sha256 = hashlib.sha256(data).hexdigest()
     try:
-        if is_pdf(data):
+        kind = sniff_binary(data)
+        if kind == "pdf":
             pdf = read_pdf(data)
             result.form, result.encoding = "pdf", None
             _apply(_read_best(pdf.text, result, pages=[line.page for line in pdf.lines]), result)
+        elif kind == "docx":
+            result.form, result.encoding = "docx", None
+            _apply(_read_best(docx_to_html(data), result), result)
+        elif kind == "doc":
+            result.form, result.encoding = "doc", None
+            _apply(_read_best(docx_to_html(doc_to_docx(data)), result), result)
+        elif kind is not None:
+            raise ParseFailure(UNREAD_KINDS[kind])
         else:
             text = _decode_into(data, source, result, charset)
             _apply(_read_best(text, result), result)

@@ -1,6 +1,8 @@
 """PDF reports with a text layer: the characters pdfplumber finds, in reading order, as lines
-of text (words apart by their x-gaps) that the text reader and the table mapping read like
-any other text — every rule and the glued-digit solver apply unchanged.
+of text that the text reader and the table mapping read like any other text — every rule and
+the glued-digit solver apply unchanged. Where the PDF draws a table (ruling lines and
+rectangles), each of its rows becomes one tab-separated line, so a cell printed blank stays a
+blank cell; elsewhere words are apart by their x-gaps.
 
 Page numbers (``- 3 -``, ``第 3 页``, ``3 / 5``) and running headers or footers (the same line
 at the top or bottom of most pages) are dropped, and pages are joined, so a table that goes
@@ -77,26 +79,85 @@ def read_pdf(data: bytes) -> PdfText:
         chars = 0
         for number, page in enumerate(pdf.pages, 1):
             try:
-                found = page.extract_text_lines(return_chars=False)
                 chars += len(page.chars)
+                pages.append(_page_lines(page, number))
             except Exception as exc:  # noqa: BLE001 - one broken page: the others are still read
                 log.warning("PDF page %d cannot be read: %s", number, exc)
-                found = []
-            pages.append([PdfLine(" ".join(str(ln["text"]).split()), number,
-                                  (float(ln["x0"]), float(ln["top"]), float(ln["x1"]), float(ln["bottom"])))
-                          for ln in found if str(ln["text"]).strip()])
+                pages.append([])
     if chars == 0:
         raise ParseFailure("image-only PDF (a scan): it has no text layer, and this version has no OCR to read it")
     out = PdfText(pages=count, title=title)
     running = _running_lines(pages)
     for lines in pages:
+        first = True
         for i, line in enumerate(lines):
             edge = i < 2 or i >= len(lines) - 2
             if edge and (_PAGE_NUMBER_RE.match(line.text) or line.text in running):
                 out.dropped += 1
                 continue
+            if first and out.lines and _continues_label(out.lines[-1], line):
+                previous = out.lines[-1]
+                head, _, rest = previous.text.partition("\t")
+                out.lines[-1] = PdfLine(head + line.text.split("\t", 1)[0] + ("\t" + rest if rest else ""),
+                                        previous.page, previous.box)
+                first = False
+                continue
+            first = False
             out.lines.append(line)
     return out
+
+
+_ITEM_START_RE = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|\d+\s*[.、．]|[一二三四五六七八九十]+\s*[、.．])")
+
+
+def _continues_label(previous: PdfLine, line: PdfLine) -> bool:
+    """A table row cut by a page break: the new page starts with the rest of the previous
+    row's label (``情形）``) and no values of its own."""
+    if "\t" not in previous.text or "\t" not in line.text:
+        return False
+    label, *values = line.text.split("\t")
+    return bool(label) and not any(v.strip() for v in values) and not _ITEM_START_RE.match(label)
+
+
+def _page_lines(page: object, number: int) -> list[PdfLine]:
+    """A page's lines from top to bottom: drawn tables as one tab-separated line per row, the
+    rest as text lines."""
+    tables = []
+    for table in page.find_tables():  # type: ignore[attr-defined]
+        rows = table.extract()
+        if any(sum(1 for c in row if c is not None) >= 2 for row in rows):  # a real grid, not a text frame
+            tables.append((table, rows))
+    out: list[PdfLine] = []
+    for table, rows in tables:
+        for row, texts in zip(table.rows, rows):
+            cells = [_cell_text(t) for t in texts if t is not None]
+            while cells and not cells[0]:
+                cells.pop(0)  # the blank corner left of a label: not a cell of the row
+            if any(cells):
+                x0, top, x1, bottom = row.bbox
+                out.append(PdfLine("\t".join(cells), number, (float(x0), float(top), float(x1), float(bottom))))
+    boxes = [t.bbox for t, _ in tables]
+    for ln in page.extract_text_lines(return_chars=False):  # type: ignore[attr-defined]
+        text = " ".join(str(ln["text"]).split())
+        if not text:
+            continue
+        middle = (float(ln["top"]) + float(ln["bottom"])) / 2
+        if any(b[1] <= middle <= b[3] and float(ln["x0"]) < b[2] and float(ln["x1"]) > b[0] for b in boxes):
+            continue  # read with its table
+        out.append(PdfLine(text, number, (float(ln["x0"]), float(ln["top"]), float(ln["x1"]), float(ln["bottom"]))))
+    out.sort(key=lambda line: (round(line.box[1], 1), line.box[0]))
+    return out
+
+
+def _cell_text(text: str) -> str:
+    """A table cell's text on one line: lines of a CJK cell joined without a space."""
+    parts = [" ".join(p.split()) for p in text.split("\n")]
+    joined = ""
+    for part in parts:
+        if joined and part and (joined[-1].isascii() and joined[-1].isalnum()) and (part[0].isascii() and part[0].isalnum()):
+            joined += " "
+        joined += part
+    return joined.replace("\t", " ")
 
 
 def _running_lines(pages: list[list[PdfLine]]) -> set[str]:
