@@ -104,7 +104,32 @@ class _Planned:
     version: int
     report_id: int
     agency_id: int | None
-    supersedes: int | None  # report_id of the version that stops being current
+
+
+_RANK = {"ok": 2, "partial": 1, "failed": 0}
+
+
+@dataclass
+class _Version:
+    """A stored (or just planned) version of a report, for choosing the current one."""
+
+    report_id: int
+    version: int
+    content: str
+    output: str
+    current: bool
+    status: str
+    seen: int  # when this content was last loaded (stored versions: their version number)
+    new: bool = False
+
+
+@dataclass
+class _Plan:
+    planned: list[_Planned] = field(default_factory=list)
+    new_agencies: list[tuple[str, str]] = field(default_factory=list)
+    current: set[int] = field(default_factory=set)  # new report_ids written as current
+    demote: list[int] = field(default_factory=list)  # stored versions that stop being current
+    promote: list[int] = field(default_factory=list)  # stored versions that become current again
 
 
 class Loader:
@@ -161,37 +186,49 @@ class Loader:
             return summary
 
     # -- planning ---------------------------------------------------------------------------------
-    def _existing(self, keys: list[str]) -> dict[str, list[tuple[int, int, str, str, bool]]]:
+    def _existing(self, keys: list[str]) -> dict[str, list[_Version]]:
         """Versions already stored for these report keys."""
-        found: dict[str, list[tuple[int, int, str, str, bool]]] = {}
+        found: dict[str, list[_Version]] = {}
         if not keys:
             return found
         wanted = pa.table({"report_key": pa.array(sorted(set(keys)), pa.string())})
         self.con.register("_gk_keys", wanted)
         try:
             rows = self.con.execute(
-                "SELECT r.report_key, r.report_id, r.version, r.content_sha256, r.output_sha256, r.is_current "
-                "FROM report r JOIN _gk_keys k USING (report_key)"
+                "SELECT r.report_key, r.report_id, r.version, r.content_sha256, r.output_sha256, r.is_current, "
+                "r.status FROM report r JOIN _gk_keys k USING (report_key)"
             ).fetchall()
         finally:
             self.con.unregister("_gk_keys")
-        for key, rid, version, content, output, current in rows:
-            found.setdefault(key, []).append((rid, version, content, output, current))
+        for key, rid, version, content, output, current, status in rows:
+            found.setdefault(key, []).append(_Version(rid, version, content, output, current, status, version))
+        for versions in found.values():  # the current version is the latest seen of the stored ones
+            top = max(v.version for v in versions) + 1
+            for v in versions:
+                if v.current:
+                    v.seen = top
         return found
 
-    def _plan(self, items: list[Incoming], summary: LoadSummary) -> tuple[list[_Planned], list[tuple[str, str]]]:
+    def _plan(self, items: list[Incoming], summary: LoadSummary) -> _Plan:
         keyed = [(it, report_key(it.result), it.result.sha256 or "", it.result.output_sha256 or output_sha256(it.result))
                  for it in items]
-        existing = self._existing([k for _, k, _, _ in keyed])
-        planned: list[_Planned] = []
-        new_agencies: list[tuple[str, str]] = []
+        failed_keys = [f"failed:{it.result.source}" for it, key, _, _ in keyed if not key.startswith("failed:")]
+        existing = self._existing([k for _, k, _, _ in keyed] + failed_keys)
+        plan = _Plan()
+        touched: set[str] = set()
+        clock = max((v.seen for vs in existing.values() for v in vs), default=0)
         for item, key, content, output in keyed:
             versions = existing.setdefault(key, [])
-            if any(c == content and o == output for _, _, c, o, _ in versions):
+            clock += 1
+            touched.add(key)
+            if not key.startswith("failed:"):  # the same source read before as a failure: no longer current
+                touched.add(f"failed:{item.result.source}")
+            again = next((v for v in versions if v.content == content and v.output == output), None)
+            if again is not None:
+                again.seen = max(again.seen, clock)  # seen again: the latest content (A → B → A)
                 summary.count(item, "unchanged")
                 continue
-            current = next((rid for rid, _, _, _, cur in versions if cur), None)
-            version = max((v for _, v, _, _, _ in versions), default=0) + 1
+            version = max((v.version for v in versions), default=0) + 1
             agency_id = None
             if item.result.agency:
                 norm = normalize_name(item.result.agency)
@@ -199,42 +236,62 @@ class Loader:
                 if agency_id is None:
                     agency_id = self.agency_ids[norm] = self.next_agency_id
                     self.next_agency_id += 1
-                    new_agencies.append((item.result.agency, norm))
+                    plan.new_agencies.append((item.result.agency, norm))
             rid = self.next_report_id
             self.next_report_id += 1
-            planned.append(_Planned(item, key, content, output, version, rid, agency_id, current))
-            for i, (orid, v, c, o, cur) in enumerate(versions):
-                if cur:
-                    versions[i] = (orid, v, c, o, False)
-            versions.append((rid, version, content, output, True))
+            had_current = any(v.current for v in versions)
+            plan.planned.append(_Planned(item, key, content, output, version, rid, agency_id))
+            versions.append(_Version(rid, version, content, output, False, item.result.status, clock, new=True))
             if item.result.status == "failed":
                 summary.count(item, "failed_parse")
-            elif current is None and version == 1:
+            elif not had_current and version == 1:
                 summary.count(item, "new")
             else:
                 summary.count(item, "changed")
-        return planned, new_agencies
+        # exactly one current version per report: ok beats partial beats failed, then the latest seen
+        fixed = set(failed_keys)
+        current_new: set[int] = set()
+        for key in touched:
+            versions = existing.get(key, [])
+            if not versions:
+                continue
+            chosen: _Version | None = max(versions, key=lambda v: (_RANK.get(v.status, 0), v.seen, v.version))
+            if key in fixed:
+                chosen = None  # the source now parses: its failure stays in the history, not current
+            for v in versions:
+                should = chosen is not None and v.report_id == chosen.report_id
+                if v.new:
+                    if should:
+                        current_new.add(v.report_id)
+                elif v.current and not should:
+                    plan.demote.append(v.report_id)
+                elif should and not v.current:
+                    plan.promote.append(v.report_id)
+        plan.current = current_new
+        return plan
 
     # -- writing ----------------------------------------------------------------------------------
     def _write(self, items: list[Incoming]) -> LoadSummary:
         summary = LoadSummary()
         saved = (dict(self.agency_ids), self.next_report_id, self.next_agency_id)
-        planned, new_agencies = self._plan(items, summary)
-        if not planned:
+        plan = self._plan(items, summary)
+        planned, new_agencies = plan.planned, plan.new_agencies
+        if not planned and not plan.demote and not plan.promote:
             return summary
         agencies = self._agency_table(new_agencies)
-        reports = self._report_table(planned)
+        reports = self._report_table(planned, plan.current)
         cells = self._cell_table(planned)
         checks = self._check_table(planned)
-        superseded = [p.supersedes for p in planned if p.supersedes is not None]
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
             for name, table in (("_gk_agency", agencies), ("_gk_report", reports), ("_gk_cell", cells),
                                 ("_gk_check", checks)):
                 con.register(name, table)
-            if superseded:
-                con.execute("UPDATE report SET is_current = false WHERE report_id IN (SELECT unnest(?))", [superseded])
+            if plan.demote:
+                con.execute("UPDATE report SET is_current = false WHERE report_id IN (SELECT unnest(?))", [plan.demote])
+            if plan.promote:
+                con.execute("UPDATE report SET is_current = true WHERE report_id IN (SELECT unnest(?))", [plan.promote])
             con.execute("INSERT INTO agency BY NAME SELECT * FROM _gk_agency")
             con.execute("INSERT INTO report BY NAME SELECT * FROM _gk_report")
             con.execute("INSERT INTO cell BY NAME SELECT * FROM _gk_cell")
@@ -266,14 +323,14 @@ class Loader:
         })
 
     @staticmethod
-    def _report_table(planned: list[_Planned]) -> pa.Table:
+    def _report_table(planned: list[_Planned], current: set[int]) -> pa.Table:
         now = datetime.now(UTC).replace(tzinfo=None)
         rs = [p.item.result for p in planned]
         return pa.table({
             "report_id": pa.array([p.report_id for p in planned], pa.int64()),
             "report_key": pa.array([p.key for p in planned], pa.string()),
             "version": pa.array([p.version for p in planned], pa.int32()),
-            "is_current": pa.array([True] * len(planned), pa.bool_()),
+            "is_current": pa.array([p.report_id in current for p in planned], pa.bool_()),
             "agency_id": pa.array([p.agency_id for p in planned], pa.int32()),
             "year": pa.array([r.year for r in rs], pa.int32()),
             "layout": pa.array([r.layout for r in rs], pa.string()),
