@@ -124,7 +124,8 @@ def test_checks_catch_a_broken_warehouse(warehouse):
 def test_summary_view(warehouse):
     row = warehouse.execute("SELECT applications_received, granted, reviews, lawsuits FROM v_summary "
                             "WHERE agency = '上海市人民政府办公厅' AND year = 2019").fetchall()[0]
-    assert row == (859.0, 0.0, 7.0, 9.0)
+    # 001 prints 予以公开's 总计 blank over 258 + 12 in the applicant columns: unknown, not 0
+    assert row == (859.0, None, 7.0, 9.0)
 
 
 def test_export_round_trip(warehouse, tmp_path):
