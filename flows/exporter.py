@@ -12,6 +12,7 @@ with the path and the reason, and nothing is touched.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import logging
 import os
@@ -165,10 +166,29 @@ def _write(con: duckdb.DuckDBPyConnection, tmp: Path, fmt: str) -> None:
             query = f"SELECT * REPLACE (array_to_string(warnings, ' | ') AS warnings, " \
                     f"array_to_string(uncertain, ' ') AS uncertain) FROM ({query})"
         con.execute(f"COPY ({query}) TO {_quote(tmp / f'{name}.{ext}')} ({opts})")
-    shutil.copyfile(SQL_DIR / "codebook.csv", tmp / "codebook.csv")
+    _write_codebook(tmp / "codebook.csv")
+    if fmt == "csv":  # Excel reads UTF-8 CSV as the local code page unless it starts with a BOM
+        for path in tmp.rglob("*.csv"):
+            _add_bom(path)
     shutil.copyfile(_README, tmp / "README.md")
     lines = [f"{_sha256(p)}  {p.relative_to(tmp).as_posix()}" for p in sorted(tmp.rglob("*")) if p.is_file()]
     (tmp / MANIFEST).write_text("\n".join([MANIFEST_HEADER, *lines]) + "\n", encoding="utf-8")
+
+
+def _write_codebook(target: Path) -> None:
+    """The codebook with the cells' column names (``table_code``, not ``table``)."""
+    with (SQL_DIR / "codebook.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header = ["table_code" if h == "table" else h for h in rows[0]]
+    with target.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([header, *rows[1:]])
+
+
+def _add_bom(path: Path) -> None:
+    """Prefix a CSV file this export just wrote with the UTF-8 byte order mark."""
+    data = path.read_bytes()
+    if not data.startswith(b"\xef\xbb\xbf"):
+        path.write_bytes(b"\xef\xbb\xbf" + data)
 
 
 def _swap(tmp: Path, out: Path, state: str) -> None:

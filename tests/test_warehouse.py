@@ -149,6 +149,20 @@ def test_export_round_trip(warehouse, tmp_path):
     export(warehouse, out, "csv")
     assert (out / "reports.csv").exists() and not (out / "reports.parquet").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    # Excel-ready: every CSV starts with a BOM; the codebook names its columns as the cells do
+    assert all(p.read_bytes().startswith(b"\xef\xbb\xbf") for p in out.rglob("*.csv"))
+    cells = pd.read_csv(next((out / "cells").rglob("*.csv")), encoding="utf-8-sig")
+    codebook = pd.read_csv(out / "codebook.csv", encoding="utf-8-sig")
+    assert {"table_code", "row_code", "col_code"} <= set(cells.columns) and "table_code" in codebook.columns
+    assert set(cells["table_code"]) <= set(codebook["table_code"])
+
+
+def test_counts_print_as_integers_and_rates_as_fractions(capsys):
+    from gongkai.flows.output import print_rows
+
+    print_rows(["applications_received", "denial_rate", "amount"], [(859.0, 1.0, 12.0), (None, 0.25, 3.5)], "csv")
+    assert capsys.readouterr().out.splitlines() == ["applications_received,denial_rate,amount", "859,1.0,12.0",
+                                                    ",0.25,3.5"]
 
 
 def test_export_to_a_file_is_refused(warehouse, tmp_path):
