@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -55,14 +56,24 @@ def _entry(raw: dict[str, object], index: int) -> Source:
 
     unknown = set(raw) - _KNOWN
     if unknown:
-        raise bad(sorted(unknown)[0], f"is not a known field (known: {', '.join(sorted(_KNOWN))})")
+        field = sorted(unknown)[0]
+        close = difflib.get_close_matches(field, sorted(_KNOWN), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known fields: {', '.join(sorted(_KNOWN))}"
+        raise bad(field, f"is not a known field ({hint})")
+    for field in ("name", "family", "start_urls"):
+        if field not in raw:
+            raise bad(field, "is missing (every entry needs name, family and start_urls)")
     name = raw.get("name")
     if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise bad("name", "must be a slug of lowercase letters, digits, '-' or '_'")
+        raise bad("name", "must be a slug of lowercase letters, digits, '-' or '_' (e.g. \"shangjie-keji\")")
     family = raw.get("family")
     if family not in FAMILIES:
-        raise bad("family", f"must be one of {', '.join(FAMILIES)}")
+        close = difflib.get_close_matches(str(family), FAMILIES, n=1)
+        raise bad("family", f"is {family!r}: must be one of {', '.join(FAMILIES)}"
+                  + (f" (did you mean {close[0]!r}?)" if close else ""))
     urls = raw.get("start_urls")
+    if isinstance(urls, str):
+        raise bad("start_urls", f"must be a list: start_urls = [{urls!r}]".replace("'", '"'))
     if not isinstance(urls, list) or not urls or not all(isinstance(u, str) for u in urls):
         raise bad("start_urls", "must be a non-empty list of URLs")
     for u in urls:
@@ -72,6 +83,11 @@ def _entry(raw: dict[str, object], index: int) -> Source:
     hosts = raw.get("allowed_hosts", [urlsplit(u).hostname for u in urls])
     if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
         raise bad("allowed_hosts", "must be a list of host names")
+    allowed = {normalize_host(h) for h in hosts}
+    outside = [u for u in urls if normalize_host(urlsplit(u).hostname or "") not in allowed]
+    if outside:
+        raise bad("allowed_hosts", f"leaves out the host of start URL {outside[0]!r}: nothing would be fetched "
+                  f"(add {urlsplit(outside[0]).hostname!r})")
     for field, kind, low in (("max_pages", int, 1), ("concurrency", int, 1), ("delay_s", (int, float), 0)):
         value = raw.get(field)
         if value is not None and (isinstance(value, bool) or not isinstance(value, kind) or value < low):
@@ -106,6 +122,11 @@ def parse_sources(text: str, origin: str = "sources file") -> list[Source]:
     entries = data.get("source", [])
     if not isinstance(entries, list):
         raise SourceError(f"{origin}: use [[source]] tables for the entries")
+    others = [k for k in data if k != "source"]
+    if others:
+        close = difflib.get_close_matches(others[0], ["source"], n=1, cutoff=0.5)
+        raise SourceError(f"{origin}: unknown table [{others[0]}]"
+                          + (" (did you mean [[source]]?)" if close else ": entries are [[source]] tables"))
     sources = [_entry(e, i) for i, e in enumerate(entries)]
     seen: set[str] = set()
     for s in sources:

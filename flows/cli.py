@@ -20,6 +20,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -89,8 +90,8 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         known = (Problem, PathProblem, QueryRefused, WarehouseError, ExportError, SourceError, ArchiveError)
         message = str(exc) if isinstance(exc, known) else f"{type(exc).__name__}: {exc}"
-        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {' '.join(message.split())}",
-                                                    highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(' '.join(message.split()))}",
+                                                    highlight=False)  # "[sources]" is text, not markup
         sys.exit(code)
 
 
@@ -160,7 +161,7 @@ def parse(
         console.print(_summary_table(results))
         for r in results:
             for w in r.warnings:
-                console.print(f"[dim]{Path(r.source).name}:[/dim] {w}", highlight=False)
+                console.print(f"[dim]{Path(r.source).name}:[/dim] {escape(w)}", highlight=False)
     if strict and any(r.status != "ok" for r in results):
         raise typer.Exit(1)
 
