@@ -35,7 +35,7 @@ from gongkai.flows.parse_files import Expanded, PathProblem, expand_paths, parse
 from gongkai.flows.pipeline import ARCHIVE_DIR, FetchOptions, RunSummary
 from gongkai.flows.query import QueryRefused, reader, run_query
 from gongkai.flows.settings import configure_logging, export_dir, load_settings, prefect_env, show_progress
-from gongkai.flows.warehouse import run_checks, warehouse
+from gongkai.flows.warehouse import run_checks, warehouse, warehouse_path
 from gongkai.paths import DATA_DIR, SQL_DIR
 from gongkai.transform.models import ParseResult
 
@@ -131,7 +131,7 @@ def _console() -> Console:
 
 @app.command()
 def parse(
-    paths: Annotated[list[Path], typer.Argument(help="Report files (HTML, text, Markdown) or folders.")],
+    paths: Annotated[list[Path], typer.Argument(help="Report files (HTML, text, Markdown, PDF, DOCX; DOC/WPS with LibreOffice) or folders.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per report (JSON Lines).")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any report is not ok.")] = False,
 ) -> None:
@@ -424,6 +424,14 @@ def demo(data_dir: DataDir = None) -> None:
             typer.echo(f"\n{title}\n  {sql}")
             got = run_query(con, sql)
             print_rows(got.columns, got.rows, "table")
+    typer.echo(f"\nwarehouse: {warehouse_path(directory)}")
+    if result.get("exported_to"):
+        typer.echo(f"export:    {result['exported_to']}")
+    typer.echo("try next:")
+    for command in (f'gongkai query "SELECT * FROM v_data_quality" --data-dir {directory}',
+                    f"gongkai stats --data-dir {directory}",
+                    f"gongkai export --format csv --out ./export-csv --data-dir {directory}"):
+        typer.echo(f"  {command}")
 
 
 DEMO_QUERIES = (
