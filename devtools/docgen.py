@@ -71,6 +71,11 @@ def cli_page() -> str:
     out += ["## gongkai", "", "```", _help([]), "```", ""]
     for name in names:
         out += [f"## gongkai {name}", "", "```", _help([name]), "```", ""]
+    for group in app.registered_groups:
+        sub = group.typer_instance
+        assert group.name and sub is not None
+        for command in sorted(c.name or c.callback.__name__ for c in sub.registered_commands if c.callback):
+            out += [f"## gongkai {group.name} {command}", "", "```", _help([group.name, command]), "```", ""]
     return "\n".join(out).rstrip() + "\n"
 
 

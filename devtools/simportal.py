@@ -192,7 +192,18 @@ class SimPortal:
 
     def _build(self, n: int, seed: int) -> None:
         self.pages["/robots.txt"] = Page(ROBOTS.encode(), "text/plain; charset=utf-8")
-        self.pages["/"] = Page("<html><body><h1>某某区人民政府门户网站</h1></body></html>".encode())
+        self.pages["/"] = Page("<html><body><h1>某某区人民政府门户网站</h1><ul><li><a href='/news/'>新闻中心</a></li>"
+                               "<li><a href='/zwgk/index.html'>政府信息公开</a></li></ul></body></html>".encode())
+        self.pages["/news/"] = Page("<html><body><a href='/news/1.html'>区长调研</a></body></html>".encode())
+        self.pages["/news/1.html"] = Page("<html><body><p>新闻。</p></body></html>".encode())
+        columns = "".join(f"<li><a href='{path}'>{name}</a></li>" for path, name in self.COLUMN_NAMES.items())
+        self.pages["/zwgk/index.html"] = Page(
+            ("<html><body><h2>政府信息公开</h2><ul><li><a href='/zwgk/tzgg.html'>通知公告</a></li>"
+             f"{columns}<li><a href='/zwgk/bm.html'>部门信息公开</a></li></ul></body></html>").encode())
+        self.pages["/zwgk/tzgg.html"] = Page("<html><body><a href='/zwgk/t1.html'>关于停水的通知</a></body></html>".encode())
+        self.pages["/zwgk/bm.html"] = Page(
+            ("<html><body><a href='" + self.START_PATHS["generic"] + "'>区发展改革局 政府信息公开年报</a>"
+             "</body></html>").encode())
         for portal in self.PORTALS:
             reports = self._reports_for(portal, n, seed)
             self.reports[portal] = reports
@@ -433,6 +444,16 @@ class SimPortal:
         "gkmlpt": "/gkmlpt/annualreport",
         "jhtml": "/jhtml/?a=path&d=1&p=D42Y&page=1",
         "generic": "/generic/zfxxgknb/index.html",
+    }
+
+    COLUMN_NAMES = {  # how the portal's 政府信息公开 page names each family's report column
+        "/hanweb/col/col1001/index.html": "政府信息公开年报",
+        "/hanweb-old/col/col2002/index.html": "政府信息公开工作年度报告",
+        "/hanweb-page/col/col3003/index.html": "年度报告",
+        "/trs/zfxxgknb/index.html": "政府信息公开年度报告",
+        "/trs2/xxgknb/index.html": "信息公开年报",
+        "/gkmlpt/annualreport": "政府信息公开年报",
+        "/jhtml/?a=path&d=1&p=D42Y&page=1": "政务公开年报",
     }
 
     def sources_toml(self, delay_s: float = 0.0, concurrency: int = 4) -> str:

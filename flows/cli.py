@@ -9,6 +9,7 @@ query, a malformed sources file). Errors are one line on stderr; ``--debug`` (or
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tempfile
 import traceback
@@ -348,6 +349,56 @@ def reparse_cmd(
     result = run_flow(reparse_flow(str(directory), rebuild, return_state=True)).summary
     for line in summary_lines(result):
         typer.echo(line)
+
+
+sources_app = typer.Typer(help="Work with the sources registry.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("discover")
+def sources_discover(
+    url: Annotated[str, typer.Argument(help="A portal's home page or its 政府信息公开 page.")],
+    max_pages: Annotated[int, typer.Option("--max-pages", min=1, max=500, help="Pages read at most.")] = 60,
+    depth: Annotated[int, typer.Option("--depth", min=1, max=6, help="Links followed from the start page at most.")] = 3,
+    delay: Annotated[float, typer.Option("--delay", min=0.0, help="Seconds between requests to the host.")] = 1.0,
+    allow_private: Annotated[bool, typer.Option("--allow-private", help="Allow a host on a private or loopback address (an intranet, a test portal).")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Find a portal's annual-report columns and print ready-to-paste [[source]] entries.
+
+    Example: gongkai sources discover https://www.xx.gov.cn/ >> data/sources.toml
+
+    Walks the portal's own host (robots.txt honoured, politely, at most --depth links deep and --max-pages pages) to the columns named like 年报 / 年度报告 (department and township sub-columns too), tells each one's family and counts the reports its first page lists. The pages read are kept in the raw archive of the data directory.
+    """
+    import asyncio
+
+    from gongkai.extract.discover import discover
+    from gongkai.extract.http import Fetcher
+    from gongkai.extract.netguard import AddressPolicy
+    from gongkai.extract.urls import BadURL, host_of, split_checked
+
+    try:
+        split_checked(url)
+    except BadURL as exc:
+        _fail(str(exc), 2)
+    directory = _data_dir(data_dir).resolve()
+    host = host_of(url)
+    policy = AddressPolicy([host] if allow_private else [])
+
+    async def run():  # noqa: ANN202
+        async with Fetcher(RawArchive(directory / ARCHIVE_DIR), FetchOptions(timeout=15.0), policy=policy) as f:
+            f.configure_host(host, 1, delay)
+            return await discover(url, f, max_depth=depth, max_pages=max_pages,
+                                  progress=lambda m: Console(stderr=True).print(m, highlight=False))
+
+    columns = asyncio.run(run())
+    if not columns:
+        _fail(f"no annual-report column found from {url} within {depth} links and {max_pages} pages "
+              "(try the portal's 政府信息公开 page, or a larger --depth)")
+    labels = [part for part in host.split(".") if part not in ("www", "gov", "cn", "com", "org", "net")]
+    stem = "portal" if not labels or labels[0].isdigit() else re.sub(r"[^a-z0-9]+", "-", labels[-1]).strip("-")
+    for n, column in enumerate(columns, 1):
+        typer.echo(column.toml(f"{stem}-nb{n if len(columns) > 1 else ''}"))
 
 
 @app.command()
