@@ -91,6 +91,7 @@ class Options:
     shuffle_2019_cols: bool = False
     narrative: bool = True
     year_first_title: bool = False
+    shuffle_t4: bool = False  # table 四's lawsuit groups and result columns in a random order (HTML)
 
 
 @dataclass
@@ -288,12 +289,19 @@ class Renderer:
 
     # -- table 四 ----------------------------------------------------------------------------
     def t4_html(self) -> str:
-        heads = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
+        names = dict(zip(T4_COLS, ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]))
+        cols, suits = list(T4_COLS), ["suit_direct", "suit_after_review"]
+        if self.opts.shuffle_t4:
+            while cols == list(T4_COLS) and suits == ["suit_direct", "suit_after_review"]:
+                self.rng.shuffle(cols)
+                self.rng.shuffle(suits)
+        heads = [names[c] for c in cols]
+        suit_names = {"suit_direct": "未经复议直接起诉", "suit_after_review": "复议后起诉"}
         r0 = self.td("行政复议", label=True, colspan=5) + self.td("行政诉讼", label=True, colspan=10)
         r1 = "".join(self.td(h, label=True, rowspan=2) for h in heads)
-        r1 += self.td("未经复议直接起诉", label=True, colspan=5) + self.td("复议后起诉", label=True, colspan=5)
+        r1 += "".join(self.td(suit_names[s], label=True, colspan=5) for s in suits)
         r2 = "".join(self.td(h, label=True) for h in heads * 2)
-        r3 = "".join(self.td(self.number(("t4", r, c))) for r in T4_ROWS for c in T4_COLS)
+        r3 = "".join(self.td(self.number(("t4", r, c))) for r in ["review", *suits] for c in cols)
         return f'<table border="1"><tr>{r0}</tr><tr>{r1}</tr><tr>{r2}</tr><tr>{r3}</tr></table>'
 
     # -- text forms ------------------------------------------------------------------------------

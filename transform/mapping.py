@@ -391,7 +391,47 @@ def _solve_glued_t3(
     return sol.values
 
 
-def map_t4(records: list[Record], start: int, end: int, out: TableResult) -> None:
+_T4_FORUMS = (("复议后起诉", "suit_after_review"), ("直接起诉", "suit_direct"), ("未经复议", "suit_direct"),
+              ("复议", "review"))
+_T4_RESULTS = (("维持", "upheld"), ("纠正", "corrected"), ("其他", "other"), ("审结", "pending"), ("尚未", "pending"),
+               ("总计", "total"), ("合计", "total"))
+
+
+def _t4_by_header(values: list[Value], grids: dict[int, list[list[str]]] | None,
+                  rows: tuple[str, ...] | None = None) -> list[tuple[str, str]] | None:
+    """The (row, col) code of each value of a grid row, read from the header cells above it
+    (spans resolved): 行政复议 / 未经复议直接起诉 / 复议后起诉 and 结果维持 … 总计 in any order.
+    ``rows`` gives the row code when the values are one labelled row of five. None when the
+    header does not name every value's place exactly once."""
+    if not grids or not values:
+        return None
+    origins = [v.cell.origin for v in values]
+    table = origins[0].table
+    if table is None or table not in grids or any(o.table != table or o.row != origins[0].row for o in origins):
+        return None
+    grid, at = grids[table], origins[0].row
+    header = []
+    for r in range(at - 1, max(-1, at - 6), -1):  # the header rows right above, up to a row of numbers
+        if any(any(ch.isdigit() for ch in cell) for cell in grid[r]) and not any("第" in cell for cell in grid[r]):
+            break
+        header.insert(0, grid[r])
+    if not header:
+        return None
+    places: list[tuple[str, str]] = []
+    for o in origins:
+        text = "".join("".join(row[o.col].split()) for row in header if o.col < len(row))
+        forum = rows[0] if rows else next((code for word, code in _T4_FORUMS if word in text), None)
+        result = next((code for word, code in _T4_RESULTS if word in text), None)
+        if forum is None or result is None:
+            return None
+        places.append((forum, result))
+    if len(set(places)) != len(places):
+        return None
+    return places
+
+
+def map_t4(records: list[Record], start: int, end: int, out: TableResult,
+           grids: dict[int, list[list[str]]] | None = None) -> None:
     begin = _first(records, lambda r: "复议" in r.label, start, end)
     if begin is None:
         out.warnings.append("table 四 not found (no 行政复议 header after table 三)")
@@ -418,7 +458,11 @@ def map_t4(records: list[Record], start: int, end: int, out: TableResult) -> Non
             break
     if by_row:
         for row, vals in by_row.items():
-            out.cells.extend(_cell("t4", row, col, v) for col, v in zip(T4_COLUMNS, vals))
+            places = _t4_by_header(vals, grids, (row,))
+            cols = [c for _, c in places] if places and {c for _, c in places} == set(T4_COLUMNS) else T4_COLUMNS
+            if cols != T4_COLUMNS:
+                out.warnings.append(f"table 四: row {row} read by its header: {', '.join(cols)}")
+            out.cells.extend(_cell("t4", row, col, v) for col, v in zip(cols, vals))
         out.found.add("t4")
         missing = [r for r in T4_ROWS if r not in by_row]
         if missing:
@@ -436,15 +480,23 @@ def map_t4(records: list[Record], start: int, end: int, out: TableResult) -> Non
         got = [v.cell.text for v in stream]
         out.warnings.append(f"table 四: found {len(got)} values {got}, need 15")
         return
-    for i, row in enumerate(T4_ROWS):
-        for j, col in enumerate(T4_COLUMNS):
-            out.cells.append(_cell("t4", row, col, stream[i * len(T4_COLUMNS) + j]))
+    values = stream[:need]
+    places = _t4_by_header(values, grids)
+    template = [(row, col) for row in T4_ROWS for col in T4_COLUMNS]
+    if places is not None and set(places) == set(template):
+        if places != template:
+            out.warnings.append("table 四 read by its header, whose columns are not in the template's order")
+    else:
+        places = template
+    for (row, col), value in zip(places, values):
+        out.cells.append(_cell("t4", row, col, value))
     out.found.add("t4")
 
 
 def map_tables(
     records: list[Record], layout: str, sections: Sections, *, split_runs: bool = False,
     glued_text: bool = False, stated: dict[tuple[str, str, str], int] | None = None,
+    grids: dict[int, list[list[str]]] | None = None,
 ) -> TableResult:
     """Map the records to cells. ``split_runs``: cells may have run together, split digit
     runs by the tables' rules; ``glued_text``: the text lost its separators altogether;
@@ -452,5 +504,5 @@ def map_tables(
     out = TableResult(split_runs=split_runs, glued_text=glued_text, stated=stated or {})
     map_t2(records, sections, layout, out)
     after_t3 = map_t3(records, sections, layout, out)
-    map_t4(records, after_t3, sections.end, out)
+    map_t4(records, after_t3, sections.end, out, grids)
     return out

@@ -210,7 +210,8 @@ def _read_tables(text: str, result: ParseResult, *, glued: bool, unglue: bool | 
                            + (" (the report may be an attachment or an image)" if result.form == "html" else ""))
     layout = detect_layout(records, sections)
     stated = stated_counts(doc.text_lines()) if glued else None
-    tables = map_tables(records, layout or "2021", sections, split_runs=glued, glued_text=unglue, stated=stated)
+    tables = map_tables(records, layout or "2021", sections, split_runs=glued, glued_text=unglue, stated=stated,
+                        grids={g.index: g.rows for g in doc.grids})
     out = _Tables(status="failed", layout=layout, cells=tables.cells, uncertain=tables.uncertain, meta=meta)
     out.warnings.extend(meta.warnings)
     if layout is None:
