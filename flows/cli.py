@@ -9,6 +9,7 @@ query, a malformed sources file). Errors are one line on stderr; ``--debug`` (or
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import tempfile
@@ -349,6 +350,43 @@ def reparse_cmd(
     result = run_flow(reparse_flow(str(directory), rebuild, return_state=True)).summary
     for line in summary_lines(result):
         typer.echo(line)
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("overview.html"),
+    agency: Annotated[str | None, typer.Option("--agency", help="Only this agency, with a section on its history.")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Only agencies whose 行政区划代码 starts with this (e.g. 410106).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write an overview of the warehouse as one HTML file that opens offline: charts and tables.
+
+    Example: gongkai report --out overview.html --data-dir ./data
+
+    Example: gongkai report --agency "郑州市上街区科学技术和工业信息化局" --out shangjie.html
+
+    Reports per year and layout, applications and how they were answered, denial and correction rates by agency (small counts flagged), year-over-year change, data quality, and coverage by region and level. The file holds no script and loads nothing from anywhere. An existing file is replaced only if it is an earlier overview.
+    """
+    from gongkai.flows.overview import GENERATOR, build_overview
+
+    target = out.expanduser()
+    if target.is_dir():
+        _fail(f"{target} is a folder: give a file name, e.g. {target / 'overview.html'}", 2)
+    if target.exists() and GENERATOR not in target.read_text(encoding="utf-8", errors="replace")[:2000]:
+        _fail(f"{target} exists and is not an overview written by gongkai: it is left as it is (choose another --out)", 2)
+    if region is not None and not region.isdigit():
+        _fail(f"--region must be the digits of a 行政区划代码 (e.g. 410106), not {region!r}", 2)
+    directory = _data_dir(data_dir).resolve()
+    say = (lambda m: Console(stderr=True).print(m, highlight=False))
+    with reader(directory) as con:
+        if agency is not None and not con.execute("SELECT 1 FROM v_current_report WHERE agency = ? LIMIT 1",
+                                                  [agency]).fetchone():
+            _fail(f"no current report of an agency named {agency!r} in the warehouse", 2)
+        page = build_overview(con, agency=agency, region=region, progress=say)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, target)
+    typer.echo(f"wrote {target} ({len(page.encode('utf-8')):,} bytes)")
 
 
 sources_app = typer.Typer(help="Work with the sources registry.", no_args_is_help=True)
