@@ -39,7 +39,7 @@ def test_nightly_flow_shows_its_stages_and_reports_a_failed_source(prefect, tmp_
     with SimPortal() as portal:
         sources = tmp_path / "sources.toml"
         dead = ('[[source]]\nname = "gone"\nfamily = "generic"\nstart_urls = ["http://127.0.0.1:9/nb/index.html"]\n'
-                "allow_private = true\n")
+                "allow_private = true\ndelay_s = 0  # the simulated portal shares its host: the strictest delay would apply to it\n")
         sources.write_text(portal.sources_toml() + dead, encoding="utf-8")
         outcome = run_flow(nightly_flow(str(sources), str(tmp_path / "data"), True, FAST, source_retry_delay=0.1,
                                         return_state=True))
