@@ -144,3 +144,33 @@ def test_cells_printed_apart_are_never_cut_without_rules(parse):
     got = cells_of(r)
     assert ("t2", "rules", "issued") not in got
     assert r.status == "partial" and any("rules" in w for w in r.warnings)
+
+
+@pytest.mark.parametrize("printed,certain,left_out", [
+    ("行政事业性收费35-15", {"prev_items": 35, "change": -15}, set()),  # was change = 0, the 15 dropped
+    ("行政强制2648-18538", {"prev_items": 2648}, {"change", "decisions"}),  # the split after the sign is open
+    ("行政许可5-3", {"prev_items": 5}, {"change", "decisions"}),  # −3, or a blank "-" before 3
+    ("行政许可-53", {"prev_items": 0, "decisions": 3}, {"change"}),
+])
+def test_a_minus_sign_in_glued_text_is_kept_or_the_cells_are_left_out(printed, certain, left_out):
+    gen = generate(5, Options(form="glued"), layout="2019")
+    label = printed.rstrip("-0123456789")
+    row = {"行政事业性收费": "fees", "行政强制": "coercion", "行政许可": "licensing"}[label]
+    text = gen.data.decode("utf-8")
+    original = next(f"{label}{''.join(str(int(gen.values[('t2', row, c)])) for c in cols)}"
+                    for cols in (("prev_items", "change", "decisions"), ("prev_items", "change"))
+                    if all(("t2", row, c) in gen.values for c in cols) and len(cols) == (2 if row == "fees" else 3))
+    assert original in text
+    result = parse_report(text.replace(original, printed, 1).encode("utf-8"), "glued.txt")
+    got = {c: v for (t, r, c), v in cells_of(result).items() if t == "t2" and r == row}
+    assert got == certain and {u.split(".")[2] for u in result.uncertain if u.startswith(f"t2.{row}.")} == left_out
+
+
+def test_a_row_with_more_values_than_cells_is_never_cut_short():
+    gen = generate(3, Options(form="tab"), layout="2021")
+    text = gen.data.decode("utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith("行政许可"))
+    result = parse_report(text.replace(line, line + "\t7", 1).encode("utf-8"), "extra.txt")
+    # 行政许可 has one cell and now prints two numbers: which one is meant cannot be told
+    assert ("t2", "licensing", "decisions") not in cells_of(result)
+    assert any("licensing" in w for w in result.warnings), result.warnings

@@ -31,13 +31,15 @@ import numpy as np
 
 _START_MARKS = ("第二十条第（一）项", "第二十条第(一)项", "第二十条第", "勾稽关系", "本年新收政府信息公开申请数量")
 _END_MARKS = ("存在的主要问题", "其他需要报告的事项")
-_RUN_RE = re.compile(r"[0-9０-９]+(?:[.．][0-9０-９]+)?(?:万元|元|个|件|项)?")
+# A digit run, with the minus sign printed before it (本年增/减 of the 2019 layout: "35-15" is
+# 35 and −15); an em dash is not a sign (it prints a blank cell).
+_RUN_RE = re.compile(r"[-－−]?[0-9０-９]+(?:[.．][0-9０-９]+)?(?:万元|元|个|件|项)?")
 _ORDINAL_NEXT_RE = re.compile(r"[.．、][^0-9０-９]")
 _YEAR_NEXT_RE = re.compile(r"年")
 # Where a row label begins (so that rows printed blank stay rows of their own).
 _ROW_START_RE = re.compile(r"(?<!第)[（(][一二三四五六七八][)）]|(?<![第一二三四五六七八九十])[一二三四五][、]")
 _YEAR_TAIL_RE = re.compile(r"(?:19|20)[0-9]{2}$")
-_DIGITS_RE = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:万元|元|个|件|项)?$")
+_DIGITS_RE = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?(?:万元|元|个|件|项)?$")
 _UNIT_RE = re.compile(r"(?:万元|元|个|件|项)$")
 
 MAX_SPLITS = 5_000  # per row; beyond this a row is left ambiguous
@@ -97,6 +99,8 @@ def looks_glued(text: str) -> bool:
 
 
 def _valid(part: str, decimal_ok: bool) -> bool:
+    if part.startswith("-"):  # a negative number: never −0, never a leading zero
+        return len(part) > 1 and part[1] != "0" and _valid(part[1:], decimal_ok)
     if "." in part:
         if not decimal_ok:
             return False
@@ -129,7 +133,8 @@ def splits(
             return
         g = groups[gi]
         groups_after = len(groups) - gi - 1
-        for end in range(pos + 1, len(g) + 1):
+        first = pos + 2 if g[pos] == "-" else pos + 1  # a sign belongs to the number it starts
+        for end in range(first, len(g) + 1):
             part = g[pos:end]
             if part.endswith("."):
                 continue
@@ -163,7 +168,7 @@ MAX_BLANKS = 2  # a row printing fewer digits than cells: that many cells were b
 def with_blanks(groups: Sequence[str], k: int, decimal_cols: frozenset[int] = frozenset()) -> Iterator[tuple[int | float, ...]]:
     """Splits into ``k`` numbers; when there are fewer digits than cells (up to MAX_BLANKS),
     the missing cells were printed blank and may be anywhere: each placement is a candidate."""
-    digits = sum(len(g.replace(".", "")) for g in groups)
+    digits = sum(len(g.replace(".", "").replace("-", "")) for g in groups)
     missing = k - digits
     if missing <= 0:
         yield from splits(groups, k, decimal_cols)
@@ -246,7 +251,7 @@ def digit_groups(texts: Sequence[str]) -> list[str] | None:
     """The digit groups of a row's printed cells, or None if a cell is not a plain digit run."""
     groups = []
     for t in texts:
-        t = unicodedata.normalize("NFKC", t).replace(" ", "")
+        t = unicodedata.normalize("NFKC", t).replace(" ", "").replace("−", "-")
         if not t:
             continue
         if not _DIGITS_RE.match(t):
@@ -375,14 +380,38 @@ def solve_t4(groups: list[str]) -> Solution:
     return sol
 
 
+def _sign_readings(groups: list[str]) -> list[list[str]]:
+    """A ``-`` before digits is a minus sign, or a cell printed ``-`` (blank) before the next
+    one: every combination of the two readings of the row's signed groups."""
+    signed = [i for i, g in enumerate(groups) if g.startswith("-")]
+    out = []
+    for choice in itertools.product((True, False), repeat=min(len(signed), 4)):
+        variant: list[str] = []
+        for i, g in enumerate(groups):
+            if i in signed[:4] and not choice[signed.index(i)]:
+                variant.extend(["0", g[1:]])  # the dash was a blank cell
+            else:
+                variant.append(g)
+        out.append(variant)
+    return out
+
+
 def solve_row(
-    groups: list[str], k: int, decimal_cols: frozenset[int] = frozenset(), hints: dict[int, int | float] | None = None
+    groups: list[str], k: int, decimal_cols: frozenset[int] = frozenset(), hints: dict[int, int | float] | None = None,
+    signed_cols: frozenset[int] = frozenset(),
 ) -> Solution:
     """A row with no arithmetic of its own (table 二): certain only if the split is forced.
     ``hints`` (column → a number the report's narrative states) narrow the splits when some
-    agree with them."""
+    agree with them. Only ``signed_cols`` may hold a negative number; a ``-`` before digits
+    is read both as a sign and as a blank cell, so a value is certain only if both agree."""
     sol = Solution()
-    options = list(itertools.islice(with_blanks(groups, k, decimal_cols), MAX_SPLITS + 1))
+    options: list[tuple[int | float, ...]] = []
+    seen: set[tuple[int | float, ...]] = set()
+    for variant in _sign_readings(groups):
+        for o in itertools.islice(with_blanks(variant, k, decimal_cols), MAX_SPLITS + 1):
+            if o not in seen and all(v >= 0 or c in signed_cols for c, v in enumerate(o)):
+                seen.add(o)
+                options.append(o)
     if len(options) > MAX_SPLITS:  # not all seen: nothing can be called certain
         sol.values["row"] = [None] * k
         return sol

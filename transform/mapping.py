@@ -88,9 +88,9 @@ def take_values(
             vals.pop(end)
     if drop_index is not None and len(vals) == width:
         vals.pop(drop_index)
-    if len(vals) < n:
-        return None
-    return vals[:n]
+    if len(vals) != n:
+        return None  # too few, or more values than cells: never drop one silently (the caller warns)
+    return vals
 
 
 def row_values(
@@ -113,11 +113,14 @@ def row_values(
     return None, i + 1, []
 
 
-def runs_of(values: list[Value], cells: int) -> list[str] | None:
+def runs_of(values: list[Value], cells: int, signed: bool = False) -> list[str] | None:
     """The digit runs of a row whose cells ran together, if there are digits enough for
-    ``cells`` cells (a few may have been printed blank)."""
+    ``cells`` cells (a few may have been printed blank). A run with a minus sign is taken only
+    where a cell may be negative (``signed``: 2019's 本年增/减)."""
     groups = digit_groups([v.cell.text for v in values])
-    if not groups or sum(len(g.replace(".", "")) for g in groups) < cells - MAX_BLANKS:
+    if not groups or sum(len(g.replace(".", "").replace("-", "")) for g in groups) < cells - MAX_BLANKS:
+        return None
+    if not signed and any(g.startswith("-") for g in groups):
         return None
     return groups
 
@@ -254,12 +257,14 @@ def map_t2(records: list[Record], sections: Sections, layout: str, out: TableRes
             vals = _with_orphan(rec.values, order, orphans, out.warnings, row)
         # Table 二 has no arithmetic to check a split against: only a text that lost every
         # separator forces one; cells printed apart are never cut.
-        runs = runs_of(src, len(order)) if out.glued_text and vals is None and row not in done else None
+        runs = runs_of(src, len(order), signed="change" in order) \
+            if out.glued_text and vals is None and row not in done else None
         if runs is not None:
             decimal = frozenset(k for k, c in enumerate(order) if c in AMOUNT_COLUMNS)
             unit = "元" if any(v.cell.text.endswith("元") and not v.cell.text.endswith("万元") for v in src) else unit
             hints = {k: out.stated[("t2", row, c)] for k, c in enumerate(order) if ("t2", row, c) in out.stated}
-            solved = solve_row(runs, len(order), decimal, hints).values["row"]
+            signed = frozenset(k for k, c in enumerate(order) if c == "change")
+            solved = solve_row(runs, len(order), decimal, hints, signed).values["row"]
             _glued_cells("t2", row, order, src, solved, out, unit)
             done.add(row)
             i = nxt
