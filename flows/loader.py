@@ -43,6 +43,7 @@ class Incoming:
     source_url: str | None = None  # defaults to result.source
     fetched_at: datetime | None = None
     source_name: str | None = None  # the crawl source it came from (for per-source counts)
+    place: str | None = None  # where it is, by its source (the owner): resolves 鼓楼区 and namesakes
 
 
 @dataclass
@@ -126,7 +127,7 @@ class _Version:
 @dataclass
 class _Plan:
     planned: list[_Planned] = field(default_factory=list)
-    new_agencies: list[tuple[str, str]] = field(default_factory=list)
+    new_agencies: list[tuple[str, str, str | None]] = field(default_factory=list)  # name, norm, place
     current: set[int] = field(default_factory=set)  # new report_ids written as current
     demote: list[int] = field(default_factory=list)  # stored versions that stop being current
     promote: list[int] = field(default_factory=list)  # stored versions that become current again
@@ -236,7 +237,7 @@ class Loader:
                 if agency_id is None:
                     agency_id = self.agency_ids[norm] = self.next_agency_id
                     self.next_agency_id += 1
-                    plan.new_agencies.append((item.result.agency, norm))
+                    plan.new_agencies.append((item.result.agency, norm, item.place))
             rid = self.next_report_id
             self.next_report_id += 1
             had_current = any(v.current for v in versions)
@@ -307,19 +308,22 @@ class Loader:
         summary.cells = cells.num_rows
         return summary
 
-    def _agency_table(self, new: list[tuple[str, str]]) -> pa.Table:
-        regions = resolve_regions([name for name, _ in new]) if new else []
+    def _agency_table(self, new: list[tuple[str, str, str | None]]) -> pa.Table:
+        regions = resolve_regions([name for name, _, _ in new], [place for _, _, place in new]) if new else []
+        for (name, _, _), region in zip(new, regions):
+            if region.note:
+                log.warning("region of %s left unresolved: %s", name, region.note)
         return pa.table({
-            "agency_id": pa.array([self.agency_ids[norm] for _, norm in new], pa.int32()),
-            "name": pa.array([name for name, _ in new], pa.string()),
-            "name_norm": pa.array([norm for _, norm in new], pa.string()),
+            "agency_id": pa.array([self.agency_ids[norm] for _, norm, _ in new], pa.int32()),
+            "name": pa.array([name for name, _, _ in new], pa.string()),
+            "name_norm": pa.array([norm for _, norm, _ in new], pa.string()),
             "province": pa.array([r.province for r in regions], pa.string()),
             "city": pa.array([r.city for r in regions], pa.string()),
             "county": pa.array([r.county for r in regions], pa.string()),
             "province_code": pa.array([r.province_code for r in regions], pa.string()),
             "city_code": pa.array([r.city_code for r in regions], pa.string()),
             "county_code": pa.array([r.county_code for r in regions], pa.string()),
-            "level": pa.array([level_of(name) for name, _ in new], pa.string()),
+            "level": pa.array([level_of(name) for name, _, _ in new], pa.string()),
         })
 
     @staticmethod

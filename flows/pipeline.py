@@ -119,15 +119,18 @@ class _Batches:
 class _Loading:
     """The single writer's side of a run: loads parse batches in order, one transaction each."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, summary: RunSummary, progress: Progress | None) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, summary: RunSummary, progress: Progress | None,
+                 owners: dict[str, str] | None = None) -> None:
         self.loader = Loader(con)
+        self.owners = owners or {}
         self.summary = summary
         self.progress = progress
         self.done = 0
         self.by_source = LoadSummary()  # outcomes per crawl source
 
     def load(self, jobs: list[ParseJob], results: list[ParseResult], total: int) -> LoadSummary:
-        items = [Incoming(result, source_url=job.url, fetched_at=job.fetched_at, source_name=job.source_name)
+        items = [Incoming(result, source_url=job.url, fetched_at=job.fetched_at, source_name=job.source_name,
+                          place=self.owners.get(job.source_name or "") or None)
                  for job, result in zip(jobs, results)]
         got = self.loader.load(items, batch_size=LOAD_BATCH)
         _add_load(self.summary, got)
@@ -167,7 +170,7 @@ class NightlyRun:
         self.validators = previous_validators(self.con)
         self.loaded = loaded_contents(self.con)
         self.fetch_log = FetchLog(self.con, self.run_id)
-        self.loading = _Loading(self.con, self.summary, self.progress)
+        self.loading = _Loading(self.con, self.summary, self.progress, {s.name: s.owner for s in self.sources})
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -25,7 +25,9 @@ from gongkai.paths import DATA_DIR
 log = logging.getLogger(__name__)
 
 _TOWNSHIP_RE = re.compile(r"(街道|镇|乡)(办事处|人民政府|党工委|政府)?$|街道办事处|乡人民政府|镇人民政府")
-_GOVERNMENT_RE = re.compile(r"(人民政府|管委会|管理委员会)$")
+# 管委会 governs a zone (开发区, 实验区 …); 城市管理委员会 or 国有资产监督管理委员会 is a department
+_GOVERNMENT_RE = re.compile(r"人民政府$|(?:开发区|园区|实验区|新区|示范区|试验区|管理区|风景区|景区|合作区|保税区|港区)"
+                            r"(?:管委会|管理委员会|工委)$")
 _DEPARTMENT_RE = re.compile(r"(局|委员会|委|办公室|办公厅|办|中心|院|所|队|站|厅|部|处|署|会|社|馆|公司|集团)$")
 
 
@@ -37,6 +39,7 @@ class Region:
     province_code: str | None = None
     city_code: str | None = None
     county_code: str | None = None
+    note: str | None = None  # why the region is left unresolved (several places share the name)
 
 
 def normalize_name(name: str) -> str:
@@ -67,7 +70,33 @@ def _present(name: str, region_name: str | None) -> bool:
     if not region_name or len(region_name) < 2:
         return False
     stem = re.sub(r"(省|市|自治区|特别行政区|自治州|地区|盟|区|县|自治县|旗)$", "", region_name)
-    return region_name in name or (len(stem) >= 2 and stem in name)
+    if region_name in name:
+        return True
+    # the bare stem names the place, unless a street or road is named after it (济源路街道)
+    return len(stem) >= 2 and re.search(re.escape(stem) + r"(?![路街巷道桥村大])", name) is not None
+
+
+@lru_cache(maxsize=1)
+def _county_codes() -> dict[str, tuple[str, ...]]:
+    """County-level names → every 6-digit code that carries the name (鼓楼区: four cities)."""
+    import cpca
+
+    out: dict[str, list[str]] = {}
+    for info in cpca.ad_2_addr_dict.values():
+        if info.rank == 2:
+            out.setdefault(info.name, []).append(str(info.adcode)[:6])
+    return {name: tuple(sorted(set(codes))) for name, codes in out.items()}
+
+
+def _named_above(text: str, code: str) -> bool:
+    """Whether the text also names the city or province above a county code."""
+    import cpca
+
+    for upper in (code[:4] + "00", code[:2] + "0000"):
+        info = cpca.ad_2_addr_dict.get(upper + "000000") or cpca.ad_2_addr_dict.get(upper)
+        if info is not None and _present(text, info.name):
+            return True
+    return False
 
 
 def _clean(v: object) -> str | None:
@@ -77,12 +106,16 @@ def _clean(v: object) -> str | None:
     return s or None
 
 
-def resolve_regions(names: Sequence[str]) -> list[Region]:
-    """The region of each agency name (empty Region when the name names none)."""
+def resolve_regions(names: Sequence[str], places: Sequence[str | None] | None = None) -> list[Region]:
+    """The region of each agency name (empty Region when the name names none). ``places``: for
+    each name, what else says where it is (its source's owner, e.g. 南京市人民政府): a county
+    name several cities share (鼓楼区) is resolved only with it, else left unresolved with a
+    note listing the candidates — never a guess."""
     if not names:
         return []
     import cpca  # imported lazily: loading its tables takes a moment
 
+    contexts = list(places) if places is not None else [None] * len(names)
     texts = []
     for name in names:
         n = normalize_name(name)
@@ -95,19 +128,41 @@ def resolve_regions(names: Sequence[str]) -> list[Region]:
         warnings.simplefilter("ignore")
         df = cpca.transform(texts)
     out: list[Region] = []
-    for text, (_, row) in zip(texts, df.iterrows()):
+    for text, context, (_, row) in zip(texts, contexts, df.iterrows()):
         prov, city, county = _clean(row["省"]), _clean(row["市"]), _clean(row["区"])
         code = _clean(row["adcode"])
+        by_context = False
+        if county and _present(text, county):
+            candidates = _county_codes().get(county, ())
+            if len(candidates) > 1 and not _named_above(text, candidates[0] if code is None else str(code)[:6]):
+                where = normalize_name(context or "")
+                chosen = [c for c in candidates if where and _named_above(where, c)]
+                if len(chosen) == 1:
+                    code = chosen[0]
+                    info = cpca.ad_2_addr_dict.get(code[:4] + "00000000") or cpca.ad_2_addr_dict.get(code[:4] + "00")
+                    city_info = info
+                    prov_info = cpca.ad_2_addr_dict.get(code[:2] + "0000000000") or cpca.ad_2_addr_dict.get(
+                        code[:2] + "0000")
+                    city = city_info.name if city_info is not None and city_info.rank == 1 else None
+                    prov = prov_info.name if prov_info is not None else prov
+                    by_context = True
+                else:
+                    out.append(Region(note=f"{county} is the name of {len(candidates)} places ("
+                                      + ", ".join(candidates) + "): the name does not say which"
+                                      + (" and neither does its source" if context else "")))
+                    continue
         if county and not _present(text, county):
             county = None
-        if city and not _present(text, city) and city != "市辖区":
+        if city and not by_context and not _present(text, city) and city != "市辖区":
             city = None
         if city == "市辖区":
             city = None
         if not county and not city and prov and not _present(text, prov):
             prov = None
         if not prov or not code:
-            out.append(Region())
+            # the name names no place (区科工信局, 城关镇人民政府): its source's owner may
+            (owned,) = resolve_regions([context]) if context else (Region(),)
+            out.append(owned if owned.province_code else Region())
             continue
         code = code[:6]
         out.append(Region(
