@@ -22,6 +22,7 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/gongkai parse data/samples/
 	$(VENV)/bin/gongkai demo --data-dir data
+	$(VENV)/bin/gongkai report --out data/overview.html --data-dir data
 
 test: install
 	$(PY) -m pytest

@@ -225,11 +225,12 @@ def load(
 class ExportFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
+    xlsx = "xlsx"
 
 
 @app.command(name="export")
 def export_cmd(
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="parquet or csv.")] = ExportFormat.parquet,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="parquet (for pandas, R, Stata), csv (UTF-8 with BOM, for Excel) or xlsx (one workbook: a sheet per year of cells, reports, agencies, checks, codebook).")] = ExportFormat.parquet,
     out: Annotated[Path | None, typer.Option("--out", help="Export folder (default: DATA_DIR/export).")] = None,
     data_dir: DataDir = None,
 ) -> None:
@@ -518,7 +519,7 @@ def demo(data_dir: DataDir = None) -> None:
         typer.echo(f"export:    {result['exported_to']}")
     typer.echo("try next:")
     for command in (f'gongkai query "SELECT * FROM v_data_quality" --data-dir {directory}',
-                    f"gongkai stats --data-dir {directory}",
+                    f"gongkai report --out overview.html --data-dir {directory}",
                     f"gongkai export --format csv --out ./export-csv --data-dir {directory}"):
         typer.echo(f"  {command}")
 

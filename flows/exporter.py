@@ -29,7 +29,8 @@ from gongkai.paths import SQL_DIR
 log = logging.getLogger(__name__)
 
 _README = Path(__file__).with_name("export_readme.md")
-FORMATS = ("parquet", "csv")
+FORMATS = ("parquet", "csv", "xlsx")
+EXCEL_ROWS = 1_048_575  # an Excel sheet's rows, less the header
 MANIFEST = "MANIFEST.sha256"
 MANIFEST_HEADER = "# gongkai export: SHA-256 of every file. The next export replaces this folder; keep your own files elsewhere."
 _MANIFEST_LINE = re.compile(r"^[0-9a-f]{64}  (.+)$")
@@ -147,6 +148,9 @@ def export(con: duckdb.DuckDBPyConnection, out: Path, fmt: str = "parquet", *,
     except duckdb.Error as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ExportError(f"export failed: {exc}") from exc
+    except ExportError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     files = sum(1 for p in out.rglob("*") if p.is_file())
     cells = con.execute("SELECT count(*) FROM v_cells").fetchall()[0][0]
     return ExportSummary(out=out, files=files, cells=int(cells))
@@ -156,7 +160,37 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _write_xlsx(con: duckdb.DuckDBPyConnection, tmp: Path) -> None:
+    """One workbook for spreadsheet users: the cells of each year on a sheet of their own, then
+    reports, agencies, checks and the codebook."""
+    import pandas as pd
+
+    years = [r[0] for r in con.execute(f"SELECT DISTINCT year FROM ({_sql('cells')}) ORDER BY 1").fetchall()]
+    with pd.ExcelWriter(tmp / "gongkai.xlsx", engine="openpyxl") as book:
+        for year in years:
+            frame = con.execute(f"SELECT * FROM ({_sql('cells')}) WHERE year IS NOT DISTINCT FROM ?", [year]).df()
+            if len(frame) > EXCEL_ROWS:
+                raise ExportError(f"{len(frame):,} cells of {year} do not fit an Excel sheet "
+                                  f"({EXCEL_ROWS:,} rows): export as parquet or csv")
+            frame.to_excel(book, sheet_name=f"cells_{year}", index=False)
+        reports = con.execute(f"SELECT * REPLACE (array_to_string(warnings, ' | ') AS warnings, "
+                              f"array_to_string(uncertain, ' ') AS uncertain) FROM ({_sql('reports')})").df()
+        for name, frame in (("reports", reports), ("agencies", con.execute(_sql("agencies")).df()),
+                            ("checks", con.execute(_sql("checks")).df())):
+            if len(frame) > EXCEL_ROWS:
+                raise ExportError(f"{len(frame):,} {name} do not fit an Excel sheet: export as parquet or csv")
+            frame.to_excel(book, sheet_name=name, index=False)
+        codebook = pd.read_csv(SQL_DIR / "codebook.csv", dtype=str, keep_default_na=False)
+        codebook.rename(columns={"table": "table_code"}).to_excel(book, sheet_name="codebook", index=False)
+
+
 def _write(con: duckdb.DuckDBPyConnection, tmp: Path, fmt: str) -> None:
+    if fmt == "xlsx":
+        _write_xlsx(con, tmp)
+        shutil.copyfile(_README, tmp / "README.md")
+        lines = [f"{_sha256(p)}  {p.relative_to(tmp).as_posix()}" for p in sorted(tmp.rglob("*")) if p.is_file()]
+        (tmp / MANIFEST).write_text("\n".join([MANIFEST_HEADER, *lines]) + "\n", encoding="utf-8")
+        return
     ext = "parquet" if fmt == "parquet" else "csv"
     opts = _copy_options(fmt)
     con.execute(f"COPY ({_sql('cells')}) TO {_quote(tmp / 'cells')} ({opts}, PARTITION_BY (year))")

@@ -17,6 +17,7 @@ SELECT
     c.empty,
     c.raw,
     rl.label_zh || CASE WHEN cl.label_zh IS NULL THEN '' ELSE ' / ' || cl.label_zh END AS label_zh,
+    rl.label_en || CASE WHEN cl.label_en IS NULL THEN '' ELSE ' / ' || cl.label_en END AS label_en,
     r.source_url,
     c.report_id,
     r.agency_id,
@@ -34,13 +35,13 @@ LEFT JOIN codebook cl ON cl.table_code = c.table_code AND cl.axis = 'col' AND cl
 CREATE OR REPLACE VIEW v_t3_wide AS
 SELECT
     agency, year, layout, row_code, report_id,
-    max(value) FILTER (col_code = 'natural_person') AS natural_person,
-    max(value) FILTER (col_code = 'commercial')     AS commercial,
-    max(value) FILTER (col_code = 'research')       AS research,
-    max(value) FILTER (col_code = 'social_welfare') AS social_welfare,
-    max(value) FILTER (col_code = 'legal_service')  AS legal_service,
-    max(value) FILTER (col_code = 'other_org')      AS other_org,
-    max(value) FILTER (col_code = 'total')          AS total
+    CAST(max(value) FILTER (col_code = 'natural_person') AS BIGINT) AS natural_person,
+    CAST(max(value) FILTER (col_code = 'commercial') AS BIGINT)     AS commercial,
+    CAST(max(value) FILTER (col_code = 'research') AS BIGINT)       AS research,
+    CAST(max(value) FILTER (col_code = 'social_welfare') AS BIGINT) AS social_welfare,
+    CAST(max(value) FILTER (col_code = 'legal_service') AS BIGINT)  AS legal_service,
+    CAST(max(value) FILTER (col_code = 'other_org') AS BIGINT)      AS other_org,
+    CAST(max(value) FILTER (col_code = 'total') AS BIGINT)          AS total
 FROM v_cells
 WHERE table_code = 't3'
 GROUP BY agency, year, layout, row_code, report_id;
@@ -54,7 +55,9 @@ CREATE OR REPLACE VIEW v_summary AS
 WITH t3 AS (
     SELECT report_id, row_code,
            CASE WHEN bool_or(empty) FILTER (col_code = 'total') AND sum(value) FILTER (col_code <> 'total') > 0
-                THEN NULL ELSE max(value) FILTER (col_code = 'total') END AS v
+                THEN NULL
+                WHEN max(value) FILTER (col_code = 'total') = round(max(value) FILTER (col_code = 'total'))
+                THEN CAST(max(value) FILTER (col_code = 'total') AS BIGINT) END AS v
     FROM cell
     WHERE table_code = 't3'
     GROUP BY report_id, row_code
@@ -67,14 +70,14 @@ t3r AS (
         max(v) FILTER (row_code = 'granted') AS granted,
         max(v) FILTER (row_code = 'partly_granted') AS partly_granted,
         CASE WHEN count(v) FILTER (row_code LIKE 'denied\_%' ESCAPE '\') = 8
-             THEN sum(v) FILTER (row_code LIKE 'denied\_%' ESCAPE '\') END AS denied,
+             THEN CAST(sum(v) FILTER (row_code LIKE 'denied\_%' ESCAPE '\') AS BIGINT) END AS denied,
         CASE WHEN count(v) FILTER (row_code LIKE 'unable\_%' ESCAPE '\') = 3
-             THEN sum(v) FILTER (row_code LIKE 'unable\_%' ESCAPE '\') END AS unable,
+             THEN CAST(sum(v) FILTER (row_code LIKE 'unable\_%' ESCAPE '\') AS BIGINT) END AS unable,
         CASE WHEN count(v) FILTER (row_code LIKE 'rejected\_%' ESCAPE '\') = 5
-             THEN sum(v) FILTER (row_code LIKE 'rejected\_%' ESCAPE '\') END AS rejected,
+             THEN CAST(sum(v) FILTER (row_code LIKE 'rejected\_%' ESCAPE '\') AS BIGINT) END AS rejected,
         CASE WHEN count(v) FILTER (row_code = 'other') = 1 THEN max(v) FILTER (row_code = 'other')
              WHEN count(v) FILTER (row_code LIKE 'other\_%' ESCAPE '\') = 3
-             THEN sum(v) FILTER (row_code LIKE 'other\_%' ESCAPE '\') END AS other_handling,
+             THEN CAST(sum(v) FILTER (row_code LIKE 'other\_%' ESCAPE '\') AS BIGINT) END AS other_handling,
         max(v) FILTER (row_code = 'results_total') AS results_total,
         max(v) FILTER (row_code = 'carried_forward') AS carried_forward
     FROM t3
@@ -94,8 +97,9 @@ t4r AS (
         max(value) FILTER (row_code = 'suit_after_review' AND col_code = 'corrected') AS suit_after_review_corrected,
         max(value) FILTER (row_code = 'suit_after_review' AND col_code = 'other') AS suit_after_review_other,
         max(value) FILTER (row_code = 'suit_after_review' AND col_code = 'total') AS suits_after_review
-    FROM cell
-    WHERE table_code = 't4'
+    FROM (SELECT report_id, row_code, col_code,
+                 CASE WHEN value = round(value) THEN CAST(value AS BIGINT) END AS value
+          FROM cell WHERE table_code = 't4')
     GROUP BY report_id
 ),
 checks AS (

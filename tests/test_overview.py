@@ -91,3 +91,9 @@ def test_a_real_browser_renders_it_without_a_network(overview, tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     dom = run.stdout
     assert dom.count("<svg") >= 6 and "Data quality" in dom
+    shot = tmp_path / "overview.png"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--proxy-server=127.0.0.1:9",
+                    "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1200,2400", f"--screenshot={shot}",
+                    out.as_uri()], capture_output=True, timeout=120, check=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000  # drawn, not blank

@@ -283,3 +283,13 @@ def test_renamed_agency_alias(warehouse):
     assert ids == target
     with pytest.raises(AliasError, match="no agency named"):
         add_alias(warehouse, "甲", "不存在的局")
+
+
+def test_export_as_one_excel_workbook(warehouse, tmp_path):
+    out = tmp_path / "xlsx"
+    export(warehouse, out, "xlsx")
+    book = pd.read_excel(out / "gongkai.xlsx", sheet_name=None)
+    years = [r[0] for r in warehouse.execute("SELECT DISTINCT year FROM v_cells ORDER BY 1").fetchall()]
+    assert [f"cells_{y}" for y in years] + ["reports", "agencies", "checks", "codebook"] == list(book)
+    assert sum(len(book[f"cells_{y}"]) for y in years) == warehouse.execute("SELECT count(*) FROM v_cells").fetchone()[0]
+    assert "table_code" in book["codebook"].columns and (out / "MANIFEST.sha256").exists()
