@@ -161,8 +161,8 @@ def _find_titles_in_lines(lines: list[str], limit: int = 3, memo: dict[str, str 
             if cand is None:
                 continue
             text = cand.replace(" ", "") if len(cand) < 200 else cand
-            if "公开" not in text or "报" not in text:  # every title form has both: skip the regex
-                continue
+            if "公开" not in text or not ("年度报告" in text or "工作报告" in text or "年报" in text):
+                continue  # every title form has these: skip the (slow) regex
             if text not in memo:
                 m = _TITLE_RE.search(_arabic_years(text))  # same length: spans carry over
                 memo[text] = text[m.start():m.end()] if m else None
