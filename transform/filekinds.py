@@ -25,7 +25,6 @@ CONVERT_TIMEOUT = 120.0  # seconds for LibreOffice to convert one file
 
 UNREAD_KINDS = {
     "ofd": "OFD document: this version does not read OFD (no well-kept Python reader of it exists)",
-    "xlsx": "Excel workbook: this version does not read spreadsheets yet",
     "zip": "ZIP archive: this version does not open archives yet",
     "rar": "RAR archive: this version does not open archives",
     "image": "image-only document (a scan): this version has no OCR to read it",

@@ -155,8 +155,15 @@ def _find_titles_in_lines(lines: list[str], limit: int = 3, memo: dict[str, str 
     found: list[str] = []
     head = [ln for ln in lines[:80] if ln.strip()]
     head = [ln[:_TITLE_SCAN] for ln in head]  # a title sits at the start of its line (glued texts too)
+    def alone(text: str) -> bool:  # a whole title, agency included, on one line
+        t = text.replace(" ", "")
+        m = _TITLE_RE.search(_arabic_years(t)) if "公开" in t else None
+        return m is not None and bool(split_title(t[m.start():m.end()])[0])
+
     for i, line in enumerate(head):
-        joined = line + head[i + 1] if i + 1 < len(head) and len(line) < _JOIN_MAX else None
+        # a title broken over two lines; not when the next line is a whole title by itself
+        joined = line + head[i + 1] if i + 1 < len(head) and len(line) < _JOIN_MAX and not alone(head[i + 1]) \
+            else None
         for cand in (line, joined):
             if cand is None:
                 continue
