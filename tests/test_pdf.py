@@ -103,3 +103,19 @@ def test_a_page_without_tables_becomes_its_pdfs_report_and_a_page_with_tables_st
         con.close()
     assert [r[:3] for r in rows] == [("洪泽区人民政府", 2023, "ok"), ("平潭综合实验区苏平片区管理局", 2024, "ok")]
     assert rows[0][3].endswith("/r/hz.html") and t3 == [(21.0,)]
+
+
+def test_a_zip_attachment_is_read_by_its_best_report_file():
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("说明.txt", "附件为年度报告。")
+        z.writestr("洪泽区2023年报.pdf", PDF)
+    result = parse_report(buf.getvalue(), "https://hz.example/files/nb.zip")
+    assert result.status == "ok" and result.form == "pdf" and result.agency == "洪泽区人民政府"
+    assert result.source == "https://hz.example/files/nb.zip" and any("inside the ZIP" in w for w in result.warnings)
+    empty = io.BytesIO()
+    with zipfile.ZipFile(empty, "w") as z:
+        z.writestr("说明.txt", "无")
+    assert parse_report(empty.getvalue(), "nb.zip").status == "failed"

@@ -25,7 +25,7 @@ CONVERT_TIMEOUT = 120.0  # seconds for LibreOffice to convert one file
 
 UNREAD_KINDS = {
     "ofd": "OFD document: this version does not read OFD (no well-kept Python reader of it exists)",
-    "zip": "ZIP archive: this version does not open archives yet",
+    "zip": "ZIP archive: no report file inside could be read",
     "rar": "RAR archive: this version does not open archives",
     "image": "image-only document (a scan): this version has no OCR to read it",
 }
@@ -34,7 +34,7 @@ UNREAD_KINDS = {
 def sniff_binary(data: bytes) -> str | None:
     """"pdf", "docx", "doc", "ofd", "xlsx", "zip", "rar", "image", or None for text."""
     head = data[:16]
-    if is_pdf(data):
+    if head.startswith(b"%PDF-"):
         return "pdf"
     if head.startswith(OLE2_MAGIC):
         return "doc"
@@ -55,6 +55,8 @@ def sniff_binary(data: bytes) -> str | None:
         if "xl/workbook.xml" in names:
             return "xlsx"
         return "zip"
+    if is_pdf(data):  # a PDF behind a few stray bytes (some servers prepend them)
+        return "pdf"
     return None
 
 

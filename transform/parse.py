@@ -87,6 +87,8 @@ def parse_report(data: bytes, source: str, *, charset: str | None = None) -> Par
         elif kind == "xlsx":
             result.form, result.encoding = "xlsx", None
             _apply(_read_best(xlsx_to_html(data), result), result)
+        elif kind == "zip":
+            return _best_member(data, source, result)
         elif kind is not None:
             raise ParseFailure(UNREAD_KINDS[kind])
         else:
@@ -174,6 +176,39 @@ def _read_best(text: str, result: ParseResult, pages: list[int] | None = None) -
     if best is None:
         assert failure is not None
         raise failure
+    return best
+
+
+_RANK = {"ok": 2, "partial": 1, "failed": 0}
+ZIP_MAX_MEMBERS = 50
+ZIP_MAX_BYTES = 200 * 1024 * 1024
+
+
+def _best_member(data: bytes, source: str, outer: ParseResult) -> ParseResult:
+    """A ZIP attachment: the best reading among the report files inside it (one level deep)."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            members = [i for i in z.infolist() if not i.is_dir() and not PurePath(i.filename).name.startswith(".")]
+            if len(members) > ZIP_MAX_MEMBERS or sum(i.file_size for i in members) > ZIP_MAX_BYTES:
+                raise ParseFailure(f"ZIP archive of {len(members)} files: more than a report's attachment")
+            best: ParseResult | None = None
+            for info in members:
+                inner = z.read(info)
+                if sniff_binary(inner) == "zip":
+                    continue  # archives inside archives are not opened
+                got = parse_report(inner, f"{source}!/{info.filename}")
+                if best is None or (_RANK[got.status], len(got.cells)) > (_RANK[best.status], len(best.cells)):
+                    best = got
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:  # RuntimeError: encrypted
+        raise ParseFailure(f"ZIP archive cannot be opened: {exc}") from exc
+    if best is None:
+        raise ParseFailure("ZIP archive holds no file that could be a report")
+    best.warnings.append(f"read from {best.source} inside the ZIP archive")
+    best.source, best.sha256 = source, outer.sha256
+    best.output_sha256 = output_sha256(best)
     return best
 
 
