@@ -9,6 +9,8 @@ Crawl: pages per second against the simulated portal with delay 0, parse include
 
 Glued: median and worst time per glued-digit text (targets: median < 50 ms, worst < 1 s).
 
+Files: time per PDF page with a text layer (target < 50 ms) and an XLSX report against an HTML page.
+
 Parse: for the HTML pages of the dev corpus and a set of generated pages, the median time per
 report of gongkai's full parse (grid + mapping + validation) and of ``pandas.read_html`` alone
 on the same bytes, and their ratio (target ≤ 1.0), plus peak memory (target < 300 MB).
@@ -141,18 +143,55 @@ def bench_glued(n_generated: int) -> None:
               f"{left_out:>7} of {total:<7}")
 
 
+def bench_files(repeat: int) -> None:
+    """Reports published as files: time per PDF page (text layer) and per DOCX/XLSX report,
+    against reading the same page as HTML (baseline: the real 047.html page)."""
+    import io
+
+    import lxml.html
+    import openpyxl
+
+    from gongkai.transform.pdf_reader import read_pdf
+
+    pdf = (ROOT / "tests/fixtures/real/101.pdf").read_bytes()
+    pages = read_pdf(pdf).pages
+    html_page = (ROOT / "tests/fixtures/real/047.html").read_bytes()
+    gen = generate(22, Options(form="html"), "2021")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    row = 1
+    for table in lxml.html.fromstring(gen.data.decode("utf-8")).iter("table"):
+        for tr in table.findall(".//tr"):
+            for c, td in enumerate(tr.findall("td"), 1):
+                sheet.cell(row, c, " ".join(td.text_content().split()) or None)
+            row += 1
+        row += 1
+    buf = io.BytesIO()
+    book.save(buf)
+    print(f"\n== files: parse time (best of {repeat}) ==")
+    t_pdf = best_of(lambda: parse_report(pdf, "101.pdf"), repeat)
+    t_html = best_of(lambda: parse_report(html_page, "047.html"), repeat)
+    t_xlsx = best_of(lambda: parse_report(buf.getvalue(), "generated.xlsx"), repeat)
+    print(f"PDF with a text layer (101.pdf, {pages} pages): {t_pdf * 1000:.0f} ms, "
+          f"{t_pdf * 1000 / pages:.0f} ms per page (target < 50)")
+    print(f"XLSX (a generated report): {t_xlsx * 1000:.0f} ms; the same kind of report as an HTML page: "
+          f"{t_html * 1000:.0f} ms (ratio {t_xlsx / t_html:.1f})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--generated", type=int, default=100, help="generated reports per set (default 100)")
     ap.add_argument("--repeat", type=int, default=5, help="timing repeats per report (best is kept)")
     ap.add_argument("--reports", type=int, default=100_000,
                     help="generated reports loaded into the warehouse benchmark (default 100000 ≈ 20 million cells)")
-    ap.add_argument("--only", choices=("parse", "glued", "warehouse", "crawl"), help="run one benchmark")
+    ap.add_argument("--only", choices=("parse", "glued", "files", "warehouse", "crawl"), help="run one benchmark")
     args = ap.parse_args()
     if args.only in (None, "parse"):
         bench_parse(args.generated, args.repeat)
     if args.only in (None, "glued"):
         bench_glued(args.generated)
+    if args.only in (None, "files"):
+        bench_files(args.repeat)
     if args.only in (None, "crawl"):
         bench_crawl()
     if args.only in (None, "warehouse"):
