@@ -293,3 +293,13 @@ def test_export_as_one_excel_workbook(warehouse, tmp_path):
     assert [f"cells_{y}" for y in years] + ["reports", "agencies", "checks", "codebook"] == list(book)
     assert sum(len(book[f"cells_{y}"]) for y in years) == warehouse.execute("SELECT count(*) FROM v_cells").fetchone()[0]
     assert "table_code" in book["codebook"].columns and (out / "MANIFEST.sha256").exists()
+
+
+def test_every_cells_file_carries_its_year(warehouse, tmp_path):
+    out = tmp_path / "export"
+    export(warehouse, out)
+    for part in (out / "cells").iterdir():
+        year = int(part.name.split("=")[1])
+        frame = pd.read_parquet(next(part.glob("*.parquet")))  # one file, read on its own
+        assert set(frame["report_year"]) == {year}
+    assert len(pd.read_parquet(out / "cells")) == warehouse.execute("SELECT count(*) FROM v_cells").fetchone()[0]
