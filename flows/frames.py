@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gongkai.flows.output import FRACTION_NAME
 from gongkai.flows.parse_files import expand_paths, parse_path
 from gongkai.flows.query import reader
 from gongkai.flows.settings import load_settings
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 CELL_COLUMNS = ["agency", "year", "layout", "table_code", "row_code", "col_code", "value", "empty", "raw",
                 "source", "status"]
-_FLOAT_NAME = re.compile(r"rate|share|ratio|amount|pct|percent", re.IGNORECASE)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -43,7 +43,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
     for name in frame.columns:
         column = frame[name]
-        if not pd.api.types.is_float_dtype(column) or _FLOAT_NAME.search(str(name)):
+        if not pd.api.types.is_float_dtype(column) or FRACTION_NAME.search(str(name)):
             continue
         present = column.dropna()
         if (present == present.round()).all():

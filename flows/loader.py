@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from gongkai.transform.agency import level_of, normalize_name, resolve_regions
-from gongkai.transform.models import CellValue, Check, ParseResult, output_sha256
+from gongkai.transform.models import STATUS_RANK, CellValue, Check, ParseResult, output_sha256
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +105,6 @@ class _Planned:
     version: int
     report_id: int
     agency_id: int | None
-
-
-_RANK = {"ok": 2, "partial": 1, "failed": 0}
 
 
 @dataclass
@@ -256,7 +253,7 @@ class Loader:
             versions = existing.get(key, [])
             if not versions:
                 continue
-            chosen: _Version | None = max(versions, key=lambda v: (_RANK.get(v.status, 0), v.seen, v.version))
+            chosen: _Version | None = max(versions, key=lambda v: (STATUS_RANK.get(v.status, 0), v.seen, v.version))
             if key in fixed:
                 chosen = None  # the source now parses: its failure stays in the history, not current
             for v in versions:

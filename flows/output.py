@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 
-_FRACTION_NAME = re.compile(r"rate|share|ratio|amount|pct|percent", re.IGNORECASE)
+# columns whose numbers are fractions by nature (rates, shares, amounts), whatever their values
+FRACTION_NAME = re.compile(r"rate|share|ratio|amount|pct|percent", re.IGNORECASE)
 
 
 def _plain(value: object, column: str = "") -> object:
@@ -24,7 +25,7 @@ def _plain(value: object, column: str = "") -> object:
         return value.isoformat()
     if isinstance(value, Decimal):
         value = float(value)
-    if isinstance(value, float) and value.is_integer() and not _FRACTION_NAME.search(column):
+    if isinstance(value, float) and value.is_integer() and not FRACTION_NAME.search(column):
         return int(value)
     return value
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from gongkai.extract.archive import RawArchive
 from gongkai.transform.metadata import split_title
-from gongkai.transform.models import ParseResult, output_sha256
+from gongkai.transform.models import STATUS_RANK, ParseResult, output_sha256
 from gongkai.transform.parse import parse_report
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,6 @@ def _parse_archived(archive: RawArchive, sha256: str, url: str, charset: str | N
     return parse_report(data, url, charset=charset)
 
 
-_RANK = {"ok": 2, "partial": 1, "failed": 0}
-
-
 def _with_link_title(result: ParseResult, link_title: str | None) -> ParseResult:
     """Agency and year from the list page's link text when the document itself does not say."""
     if not link_title or (result.agency and result.year):
@@ -89,7 +86,7 @@ def parse_job(archive_root: str, job: ParseJob) -> ParseResult:
     best: ParseResult | None = None
     for sha, url in job.attachments:
         got = _parse_archived(archive, sha, url)
-        if best is None or _RANK[got.status] > _RANK[best.status]:
+        if best is None or STATUS_RANK[got.status] > STATUS_RANK[best.status]:
             best = got
     if best is None or best.status == "failed":
         if best is not None:

@@ -11,25 +11,10 @@ from __future__ import annotations
 
 import html
 import io
-import zipfile
 from dataclasses import dataclass
 
 from gongkai.transform.errors import ParseFailure
-
-ZIP_MAGIC = b"PK\x03\x04"
-MAX_UNZIPPED = 200 * 1024 * 1024  # a report's document.xml is a few MB; a zip bomb is refused
-
-
-def is_docx(data: bytes) -> bool:
-    """By content: a ZIP holding ``word/document.xml``."""
-    if not data.startswith(ZIP_MAGIC):
-        return False
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            return "word/document.xml" in z.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
-
+from gongkai.transform.filekinds import check_unpacked
 
 @dataclass
 class _Cell:
@@ -45,9 +30,7 @@ def docx_to_html(data: bytes) -> str:
     from docx.oxml.ns import qn
 
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            if sum(i.file_size for i in z.infolist()) > MAX_UNZIPPED:
-                raise ParseFailure(f"DOCX unpacks to more than {MAX_UNZIPPED // 2**20} MB: refused")
+        check_unpacked(data, "DOCX")
         document = docx.Document(io.BytesIO(data))
     except ParseFailure:
         raise

@@ -60,6 +60,16 @@ def sniff_binary(data: bytes) -> str | None:
     return None
 
 
+MAX_UNPACKED = 200 * 1024 * 1024  # a report's DOCX/XLSX unpacks to a few MB; a zip bomb is refused
+
+
+def check_unpacked(data: bytes, what: str) -> None:
+    """Raise ParseFailure when a ZIP-based document would unpack to more than MAX_UNPACKED."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        if sum(i.file_size for i in z.infolist()) > MAX_UNPACKED:
+            raise ParseFailure(f"{what} unpacks to more than {MAX_UNPACKED // 2**20} MB: refused")
+
+
 def soffice() -> str | None:
     """LibreOffice's command, if installed."""
     return shutil.which("soffice") or shutil.which("libreoffice")

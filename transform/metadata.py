@@ -155,10 +155,18 @@ def _find_titles_in_lines(lines: list[str], limit: int = 3, memo: dict[str, str 
     found: list[str] = []
     head = [ln for ln in lines[:80] if ln.strip()]
     head = [ln[:_TITLE_SCAN] for ln in head]  # a title sits at the start of its line (glued texts too)
+
+    def title_in(text: str) -> str | None:
+        if "公开" not in text or not ("年度报告" in text or "工作报告" in text or "年报" in text):
+            return None  # every title form has these: skip the (slow) regex
+        if text not in memo:
+            m = _TITLE_RE.search(_arabic_years(text))  # same length: spans carry over
+            memo[text] = text[m.start():m.end()] if m else None
+        return memo[text]
+
     def alone(text: str) -> bool:  # a whole title, agency included, on one line
-        t = text.replace(" ", "")
-        m = _TITLE_RE.search(_arabic_years(t)) if "公开" in t else None
-        return m is not None and bool(split_title(t[m.start():m.end()])[0])
+        title = title_in(text.replace(" ", ""))
+        return title is not None and bool(split_title(title)[0])
 
     for i, line in enumerate(head):
         # a title broken over two lines; not when the next line is a whole title by itself
@@ -167,13 +175,7 @@ def _find_titles_in_lines(lines: list[str], limit: int = 3, memo: dict[str, str 
         for cand in (line, joined):
             if cand is None:
                 continue
-            text = cand.replace(" ", "") if len(cand) < 200 else cand
-            if "公开" not in text or not ("年度报告" in text or "工作报告" in text or "年报" in text):
-                continue  # every title form has these: skip the (slow) regex
-            if text not in memo:
-                m = _TITLE_RE.search(_arabic_years(text))  # same length: spans carry over
-                memo[text] = text[m.start():m.end()] if m else None
-            title = memo[text]
+            title = title_in(cand.replace(" ", "") if len(cand) < 200 else cand)
             if title:
                 if title not in found:
                     found.append(title)

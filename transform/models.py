@@ -10,6 +10,9 @@ from typing import Any, NamedTuple
 from gongkai.transform.document import Origin
 
 
+STATUS_RANK = {"ok": 2, "partial": 1, "failed": 0}  # which of two readings of a report is better
+
+
 class CellValue(NamedTuple):
     """One printed cell with its canonical codes (a tuple: the loader transposes many at once)."""
 

@@ -23,7 +23,7 @@ from gongkai.transform.glued import looks_glued
 from gongkai.transform.html_reader import read_html
 from gongkai.transform.mapping import detect_layout, locate_sections, map_tables
 from gongkai.transform.metadata import Metadata, extract_metadata
-from gongkai.transform.models import CellValue, ParseResult, output_sha256
+from gongkai.transform.models import STATUS_RANK, CellValue, ParseResult, output_sha256
 from gongkai.transform.narrative import stated_counts
 from gongkai.transform.docx_reader import docx_to_html
 from gongkai.transform.filekinds import UNREAD_KINDS, doc_to_docx, sniff_binary
@@ -179,7 +179,6 @@ def _read_best(text: str, result: ParseResult, pages: list[int] | None = None) -
     return best
 
 
-_RANK = {"ok": 2, "partial": 1, "failed": 0}
 ZIP_MAX_MEMBERS = 50
 ZIP_MAX_BYTES = 200 * 1024 * 1024
 
@@ -200,7 +199,7 @@ def _best_member(data: bytes, source: str, outer: ParseResult) -> ParseResult:
                 if sniff_binary(inner) == "zip":
                     continue  # archives inside archives are not opened
                 got = parse_report(inner, f"{source}!/{info.filename}")
-                if best is None or (_RANK[got.status], len(got.cells)) > (_RANK[best.status], len(best.cells)):
+                if best is None or (STATUS_RANK[got.status], len(got.cells)) > (STATUS_RANK[best.status], len(best.cells)):
                     best = got
     except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:  # RuntimeError: encrypted
         raise ParseFailure(f"ZIP archive cannot be opened: {exc}") from exc

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import html
 import io
-import zipfile
 
 from gongkai.transform.errors import ParseFailure
+from gongkai.transform.filekinds import check_unpacked
 
 MAX_CELLS = 200_000  # a report's workbook has a few thousand cells
-MAX_UNZIPPED = 200 * 1024 * 1024
 
 
 def _text(value: object) -> str:
@@ -29,9 +28,7 @@ def xlsx_to_html(data: bytes) -> str:
     import openpyxl
 
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            if sum(i.file_size for i in z.infolist()) > MAX_UNZIPPED:
-                raise ParseFailure(f"XLSX unpacks to more than {MAX_UNZIPPED // 2**20} MB: refused")
+        check_unpacked(data, "XLSX")
         book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except ParseFailure:
         raise
