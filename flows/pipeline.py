@@ -126,7 +126,7 @@ class _Loading:
         self.summary = summary
         self.progress = progress
         self.done = 0
-        self.by_source = LoadSummary()  # outcomes per crawl source
+        self.loaded = LoadSummary()  # everything loaded in this run (by_source: outcomes per crawl source)
 
     def load(self, jobs: list[ParseJob], results: list[ParseResult], total: int) -> LoadSummary:
         items = [Incoming(result, source_url=job.url, fetched_at=job.fetched_at, source_name=job.source_name,
@@ -134,7 +134,7 @@ class _Loading:
                  for job, result in zip(jobs, results)]
         got = self.loader.load(items, batch_size=LOAD_BATCH)
         _add_load(self.summary, got)
-        self.by_source.add(LoadSummary(by_source=got.by_source))
+        self.loaded.add(got)
         self.done += len(items)
         if self.progress:
             self.progress(f"parsed and loaded {self.done}/{total} report(s)")
@@ -212,7 +212,7 @@ class NightlyRun:
         self.summary.unchanged += self.skipped
         last = _last_run_sources(self.con, self.run_id)
         for name, mine in self.summary.sources.items():
-            outcomes = self.loading.by_source.by_source.get(name, {})
+            outcomes = self.loading.loaded.by_source.get(name, {})
             mine.new, mine.changed = outcomes.get("new", 0), outcomes.get("changed", 0)
             mine.unchanged = outcomes.get("unchanged", 0) + self.skipped_by_source[name]
             mine.failed_parse = outcomes.get("failed_parse", 0)
