@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from gongkai.extract.families import FAMILIES
-from gongkai.extract.families.base import Link, Listing, PageRequest, soup_of
+from gongkai.extract.families.base import Family, Link, Listing, PageRequest, soup_of
 from gongkai.extract.pagemeta import attachments_of
 from gongkai.extract.http import Fetcher, FetchRecord
 from gongkai.extract.sources import Source
@@ -126,6 +126,42 @@ def meta_refresh(url: str, data: bytes) -> str | None:
     return None
 
 
+@dataclass
+class ListingFetch:
+    """A list page as fetched and read: the form of the request that answered, its record, the
+    page's URL and bytes, the listing (None when it could not be read) and why not."""
+
+    request: PageRequest
+    record: FetchRecord
+    url: str
+    data: bytes = b""
+    listing: Listing | None = None
+    error: str = ""
+
+
+async def fetch_listing(fetcher: Fetcher, family: Family, request: PageRequest, source_name: str | None,
+                        allowed_hosts: tuple[str, ...] | None) -> ListingFetch:
+    """Fetch and read one list page; while the answer lists nothing usable, try the request's
+    next form (Hanweb's proxy: POST, then GET, then page=N)."""
+    while True:
+        rec = await fetcher.fetch(request.url, "list", source_name, allowed_hosts, method=request.method,
+                                  form=request.form)
+        got = ListingFetch(request, rec, rec.final_url or request.url)
+        if rec.ok:
+            try:
+                got.data = fetcher.archive.get(rec.sha256 or "")
+                got.listing = family.parse_listing(got.url, got.data)
+            except Exception as exc:  # noqa: BLE001 - a listing that cannot be read is that page's failure
+                got.error = f"listing could not be read: {type(exc).__name__}: {exc}"
+        else:
+            got.error = rec.error or "not fetched"
+        listing = got.listing
+        usable = listing is not None and (listing.items or listing.pages or listing.total is not None)
+        if usable or request.fallback is None:  # else the portal answers another form of the request
+            return got
+        request = request.fallback
+
+
 class SharedState:
     """State shared by all sources of one crawl: files fetched once per run."""
 
@@ -214,29 +250,12 @@ async def crawl_source(source: Source, fetcher: Fetcher, *, on_found: OnFound | 
         return dedup_key(request.url) + (request.key[len(request.url):] if request.method == "POST" else "")
 
     async def list_page(request: PageRequest) -> list[PageRequest]:
-        url = request.url
-        rec = await fetcher.fetch(url, "list", source.name, source.allowed_hosts, method=request.method,
-                                  form=request.form)
+        got = await fetch_listing(fetcher, family, request, source.name, source.allowed_hosts)
         result.list_pages += 1
-        listing: Listing | None = None
-        if rec.ok:
-            page_url = rec.final_url or url
-            try:
-                data = fetcher.archive.get(rec.sha256 or "")
-                listing = family.parse_listing(page_url, data)
-            except Exception as exc:  # noqa: BLE001 - a listing that cannot be read is that page's failure
-                error = f"listing could not be read: {type(exc).__name__}: {exc}"
-            else:
-                error = ""
-        else:
-            error = rec.error or "not fetched"
-        usable = listing is not None and (listing.items or listing.pages or listing.total is not None)
-        if not usable and request.fallback is not None:  # the portal answers another form of the request
-            result.list_pages -= 1
-            return await list_page(request.fallback)
+        listing, page_url, data = got.listing, got.url, got.data
         if listing is None:
             result.list_pages_failed += 1
-            failed(f"list page {url}", error)
+            failed(f"list page {got.request.url}", got.error)
             return []
         for warning in listing.warnings:
             if warning not in result.warnings:

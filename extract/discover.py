@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
+from gongkai.extract.crawl import fetch_listing
 from gongkai.extract.families import FAMILIES
 from gongkai.extract.families.base import link_title, soup_of
 from gongkai.extract.http import Fetcher
@@ -126,18 +127,12 @@ async def discover(start: str, fetcher: Fetcher, *, max_depth: int = 3, max_page
 async def _column(url: str, name: str, data: bytes, fetcher: Fetcher, allowed: tuple[str, ...]) -> Column:
     family = family_of(url, data)
     column = Column(url, " ".join(name.split()), family)
-    parse = FAMILIES[family].parse_listing
     try:
-        listing = parse(url, data)
+        listing = FAMILIES[family].parse_listing(url, data)
         if not listing.reports and not listing.attachments and listing.pages:
             # a shell whose list comes from its first announced page (gkmlpt's API, a Hanweb proxy)
-            first = listing.pages[0]
-            rec = await fetcher.fetch(first.url, "list", None, allowed, method=first.method, form=first.form)
-            if not rec.ok and first.fallback is not None:
-                first = first.fallback
-                rec = await fetcher.fetch(first.url, "list", None, allowed, method=first.method, form=first.form)
-            if rec.ok:
-                more = parse(rec.final_url or first.url, fetcher.archive.get(rec.sha256 or ""))
+            more = (await fetch_listing(fetcher, FAMILIES[family], listing.pages[0], None, allowed)).listing
+            if more is not None:
                 listing.items.extend(more.items)
                 listing.total = listing.total if listing.total is not None else more.total
     except Exception as exc:  # noqa: BLE001 - reported beside the column
