@@ -23,6 +23,7 @@ from pathlib import Path
 DEFAULT_DATA_DIR = Path("data")
 PREFECT_DIR = ".prefect"
 EXPORT_DIR = "export"
+EPHEMERAL_STARTUP_TIMEOUT_S = 180
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,16 @@ def show_progress() -> None:
 
 def prefect_env(data_dir: Path) -> Path:
     """Before Prefect is imported: its state under the data directory the user chose (created
-    with its parents), no analytics from its temporary server, quiet logs — unless the operator
-    set these already. Returns Prefect's home."""
+    with its parents), no analytics from its temporary server, quiet logs, and time for a
+    fresh temporary server to start on a busy machine — unless the operator set these already. Returns Prefect's home."""
     home = Path(os.environ.get("PREFECT_HOME") or (data_dir.resolve() / PREFECT_DIR))
     home.mkdir(parents=True, exist_ok=True)
     os.environ["PREFECT_HOME"] = str(home)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # A fresh home migrates its database first; on a loaded 2-core machine that took longer
+    # than Prefect's 20 s default and the command died before doing anything.
+    os.environ.setdefault(
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(EPHEMERAL_STARTUP_TIMEOUT_S)
+    )
     return home

@@ -22,7 +22,7 @@ FAST = FetchOptions(timeout=1.0, backoff=0.05, backoff_max=0.2, retry_after_max=
 
 @pytest.fixture(scope="session")
 def prefect():
-    with prefect_test_harness():
+    with prefect_test_harness(server_startup_timeout=180):
         yield
 
 
