@@ -67,6 +67,8 @@ def t3_structure(layout: str) -> list[tuple[str | None, str | None, str, str]]:
 
 
 APPLICANTS = ["natural_person", "commercial", "research", "social_welfare", "legal_service", "other_org"]
+ORG_NAMES = {"commercial": "商业企业", "research": "科研机构", "social_welfare": "社会公益组织",
+             "legal_service": "法律服务机构", "other_org": "其他", "subtotal": "小计"}
 T4_ROWS = ["review", "suit_direct", "suit_after_review"]
 T4_COLS = ["upheld", "corrected", "other", "pending", "total"]
 AGENCIES = ["郑州市上街区科学技术和工业信息化局", "平潭综合实验区市场监督管理局", "上海市人民政府办公厅",
@@ -92,6 +94,8 @@ class Options:
     narrative: bool = True
     year_first_title: bool = False
     shuffle_t4: bool = False  # table 四's lawsuit groups and result columns in a random order (HTML)
+    # table 三's organisations in a random order; in HTML 自然人 and 总计 may move too
+    shuffle_t3: bool = False
 
 
 @dataclass
@@ -227,23 +231,47 @@ class Renderer:
         return "\n".join(parts)
 
     # -- table 三 ----------------------------------------------------------------------------
+    def t3_orgs(self) -> list[str]:
+        """The organisations' columns (and 小计) in printed order."""
+        if not hasattr(self, "_orgs"):
+            orgs = APPLICANTS[1:]
+            if self.opts.shuffle_t3:
+                orgs = self.rng.sample(orgs, len(orgs))
+            self._orgs = orgs + (["subtotal"] if self.opts.subtotal else [])
+        return self._orgs
+
+    def t3_groups(self) -> list[str]:
+        """The top header's items in printed order: 自然人, the organisations' group, 总计."""
+        if not hasattr(self, "_groups"):
+            groups = ["natural_person", "orgs", "total"]
+            if self.opts.shuffle_t3 and self.opts.form == "html":
+                groups = self.rng.choice([groups, ["orgs", "natural_person", "total"],
+                                          ["total", "natural_person", "orgs"]])
+            self._groups = groups
+        return self._groups
+
+    def t3_columns(self) -> list[str]:
+        return [c for g in self.t3_groups() for c in (self.t3_orgs() if g == "orgs" else [g])]
+
     def t3_header_cells(self) -> list[list[str]]:
-        orgs = ["商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"] + (["小计"] if self.opts.subtotal else [])
+        orgs = [ORG_NAMES[c] for c in self.t3_orgs()]
         ncol = 2 + len(orgs)
+        top = {"natural_person": self.td("自然人", label=True, rowspan=2),
+               "orgs": self.td("法人或其他组织", label=True, colspan=len(orgs)),
+               "total": self.td("总计", label=True, rowspan=2)}
         return [
             [self.td("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", label=True, rowspan=3, colspan=3),
              self.td("申请人情况", label=True, colspan=ncol)],
-            [self.td("自然人", label=True, rowspan=2), self.td("法人或其他组织", label=True, colspan=len(orgs)),
-             self.td("总计", label=True, rowspan=2)],
+            [top[g] for g in self.t3_groups()],
             [self.td(o, label=True) for o in orgs],
         ]
 
     def t3_values(self, code: str) -> list[str]:
-        cells = [self.number(("t3", code, c)) for c in APPLICANTS]
-        if self.opts.subtotal:
-            cells.append(str(int(sum(self.gen.values[("t3", code, c)] for c in APPLICANTS[1:]))))
-        cells.append(self.number(("t3", code, "total")))
-        return cells
+        def cell(col: str) -> str:
+            if col == "subtotal":
+                return str(int(sum(self.gen.values[("t3", code, c)] for c in APPLICANTS[1:])))
+            return self.number(("t3", code, col))
+        return [cell(c) for c in self.t3_columns()]
 
     def t3_html(self) -> str:
         rows = t3_structure(self.gen.layout)
@@ -314,7 +342,7 @@ class Renderer:
             for lab, row in rows:
                 out.append([lab, *[self.number(("t2", row, c)) for c in cols]])
         out.append(["三、收到和处理政府信息公开申请情况"])
-        orgs = ["商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"] + (["小计"] if self.opts.subtotal else [])
+        orgs = [ORG_NAMES[c] for c in self.t3_orgs()]
         out.append(["（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", "申请人情况"])
         out.append(["", "", "", "自然人", "法人或其他组织", *[""] * (len(orgs) - 1), "总计"])
         out.append(["", "", "", "", *orgs])

@@ -17,7 +17,7 @@ OPTIONS = st.builds(
     split_t3=st.booleans(), header_apart=st.booleans(), word_spans=st.booleans(), subtotal=st.booleans(),
     gbk=st.booleans(), meta_charset=st.booleans(), drop_ordinals=st.booleans(), halfwidth=st.booleans(),
     br_in_labels=st.booleans(), yuan_amounts=st.booleans(), shuffle_2019_cols=st.booleans(),
-    narrative=st.booleans(), year_first_title=st.booleans(), shuffle_t4=st.booleans(),
+    narrative=st.booleans(), year_first_title=st.booleans(), shuffle_t4=st.booleans(), shuffle_t3=st.booleans(),
 )
 
 
@@ -60,4 +60,15 @@ def test_table_four_is_read_by_its_header_in_any_column_order():
     (before, the 15 values were read in the template's order whatever the header said)."""
     for seed in range(40):
         gen = generate(seed, Options(shuffle_t4=True), layout="2021" if seed % 2 else "2019")
+        assert_round_trip(gen)
+
+
+def test_table_three_is_read_by_its_header_in_any_column_order():
+    """The organisations' columns shuffled, and in HTML 自然人 after them or 总计 first: each
+    value lands in its applicant column, in every form (split, header apart, 小计 too)."""
+    for seed in range(48):
+        form = ["html", "tab", "space", "pipe"][seed % 4]
+        opts = Options(form=form, shuffle_t3=True, subtotal=seed % 3 == 0, header_apart=seed % 5 == 0,
+                       split_t3=seed % 7 == 0)
+        gen = generate(seed, opts, layout="2021" if seed % 2 else "2019")
         assert_round_trip(gen)

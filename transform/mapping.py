@@ -28,6 +28,7 @@ from gongkai.transform.codebook import (
 )
 from gongkai.transform.document import TextCell
 from gongkai.transform.glued import MAX_BLANKS, digit_groups, solve_row, solve_t3, solve_t4
+from gongkai.transform.headers import Grids, header_rows, t3_columns, t3_text_order, t4_places
 from gongkai.transform.labels import (
     LAYOUT_MARKERS,
     T2_COL_KEYWORDS,
@@ -288,8 +289,11 @@ def map_t2(records: list[Record], sections: Sections, layout: str, out: TableRes
         out.warnings.append(f"table 二: rows not found: {', '.join(missing)}")
 
 
-def map_t3(records: list[Record], sections: Sections, layout: str, out: TableResult) -> int:
-    """Map table 三; returns the index of the record after its last row."""
+def map_t3(records: list[Record], sections: Sections, layout: str, out: TableResult,
+           grids: Grids | None = None) -> int:
+    """Map table 三; returns the index of the record after its last row. Its applicant columns
+    are read by the header: the grid's (spans resolved) or, in text, the order in which the
+    organisations' columns are named."""
     if sections.t3 is None:
         out.warnings.append("table 三 not found (no 本年新收/上年结转 rows)")
         return sections.t2 or 0
@@ -304,6 +308,9 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
         if r.has_numbers:
             break
     drop = 6 if "小计" in header else None
+    by_header = _T3Header(grids, out)
+    printed = t3_text_order(header)  # text: the order the header names the columns in
+    told = False  # whether a row was read in that order
     done: set[str] = set()
     fixed: dict[str, list[Value]] = {}
     glued: dict[str, tuple[list[str], list[Value]]] = {}
@@ -322,13 +329,20 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
         src: list[Value] = []
         if code is None and not rec.has_numbers:
             if done and rec.in_table and len(rec.values) >= len(T3_COLUMNS):
-                vals, after = take_values(rec.values, len(T3_COLUMNS), drop_index=drop, grid=rec.grid), i + 1
+                vals, after, src = take_values(rec.values, len(T3_COLUMNS), drop_index=drop, grid=rec.grid), i + 1, \
+                    rec.values
             else:
                 i += 1
                 continue
         else:
             vals, after, src = row_values(records, i, sections.end, len(T3_COLUMNS), T3_ROW_KEYWORDS, drop_index=drop)
         i = after
+        read, in_order = by_header.values(src)
+        if read:
+            vals = in_order
+        elif printed is not None and vals is not None:
+            vals = [dict(zip(printed, vals))[c] for c in T3_COLUMNS]
+            told = True
         runs = runs_of(src, len(T3_COLUMNS)) if out.split_runs and vals is None else None
         if out.split_runs and vals is None and not src and code and code not in done and _next_is_row(records, i):
             vals = [Value(TextCell("", rec.origin), BLANK)] * len(T3_COLUMNS)  # printed blank
@@ -350,12 +364,22 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
             glued[code] = (runs, src)
         if code == "carried_forward":
             break
-    solved = _solve_glued_t3(fixed, glued, layout, out, one_other)
+    if printed is not None and (told or glued):
+        out.warnings.append(f"table 三: the header names the applicant columns in the order {', '.join(printed)}; "
+                            "read so")
+    order = printed or by_header.order() or list(T3_COLUMNS)  # the printed order the glued digits run in
+    if order[-1] != "total":  # the solver needs the row total last
+        out.warnings.append("table 三: rows printed without separators under a header that does not end with 总计 "
+                            "are left out")
+        solved = {code: [None] * len(order) for code in glued}
+    else:
+        solved = _solve_glued_t3(fixed, glued, layout, out, one_other, order)
     for code in expected:
         if code in fixed:
             out.cells.extend(_cell("t3", code, col, v) for col, v in zip(T3_COLUMNS, fixed[code]))
         elif code in glued:
-            _glued_cells("t3", code, T3_COLUMNS, glued[code][1], solved[code], out)
+            # the table's rules treat the organisations alike: a split in printed order is reordered
+            _glued_cells("t3", code, order, glued[code][1], solved[code], out)
     if done:
         out.found.add("t3")
     missing = [r for r in expected if r not in done]
@@ -382,11 +406,14 @@ def _next_is_row(records: list[Record], i: int) -> bool:
 
 def _solve_glued_t3(
     fixed: dict[str, list[Value]], glued: dict[str, tuple[list[str], list[Value]]], layout: str, out: TableResult,
-    one_other: bool = False,
+    one_other: bool = False, order: Sequence[str] = T3_COLUMNS,
 ) -> dict[str, list[int | float | None]]:
+    """Split the glued rows; the fixed rows (in codebook order) are given to the solver in the
+    ``order`` the glued digits were printed in, and the splits come back in that order."""
     if not glued:
         return {}
-    known = {code: tuple(v.number.value for v in vals) for code, vals in fixed.items()}
+    at = [T3_COLUMNS.index(c) for c in order]
+    known = {code: tuple(vals[k].number.value for k in at) for code, vals in fixed.items()}
     sol = solve_t3(known, {c: runs for c, (runs, _) in glued.items()}, t3_result_rows(layout, one_other))
     out.warnings.append(
         f"table 三: {len(glued)} row(s) printed without separators were split to satisfy the table's rules"
@@ -396,47 +423,75 @@ def _solve_glued_t3(
     return sol.values
 
 
-_T4_FORUMS = (("复议后起诉", "suit_after_review"), ("直接起诉", "suit_direct"), ("未经复议", "suit_direct"),
-              ("复议", "review"))
-_T4_RESULTS = (("维持", "upheld"), ("纠正", "corrected"), ("其他", "other"), ("审结", "pending"), ("尚未", "pending"),
-               ("总计", "total"), ("合计", "total"))
-
-
-def _t4_by_header(values: list[Value], grids: dict[int, list[list[str]]] | None,
-                  rows: tuple[str, ...] | None = None) -> list[tuple[str, str]] | None:
-    """The (row, col) code of each value of a grid row, read from the header cells above it
-    (spans resolved): 行政复议 / 未经复议直接起诉 / 复议后起诉 and 结果维持 … 总计 in any order.
-    ``rows`` gives the row code when the values are one labelled row of five. None when the
-    header does not name every value's place exactly once."""
-    if not grids or not values:
+def _grid_row(values: list[Value]) -> tuple[int, int, list[int]] | None:
+    """(table, row, columns) of values printed in one row of one grid, else None."""
+    if not values:
         return None
     origins = [v.cell.origin for v in values]
-    table = origins[0].table
-    if table is None or table not in grids or any(o.table != table or o.row != origins[0].row for o in origins):
+    first = origins[0]
+    if first is None or first.table is None or any(o.table != first.table or o.row != first.row for o in origins):
         return None
-    grid, at = grids[table], origins[0].row
-    header = []
-    for r in range(at - 1, max(-1, at - 6), -1):  # the header rows right above, up to a row of numbers
-        if any(any(ch.isdigit() for ch in cell) for cell in grid[r]) and not any("第" in cell for cell in grid[r]):
-            break
-        header.insert(0, grid[r])
-    if not header:
+    return first.table, first.row, [o.col for o in origins]
+
+
+def _t4_by_header(values: list[Value], grids: Grids | None, row: str | None = None) -> list[tuple[str, str]] | None:
+    where = _grid_row(values) if grids else None
+    if where is None or grids is None:
         return None
-    places: list[tuple[str, str]] = []
-    for o in origins:
-        text = "".join("".join(row[o.col].split()) for row in header if o.col < len(row))
-        forum = rows[0] if rows else next((code for word, code in _T4_FORUMS if word in text), None)
-        result = next((code for word, code in _T4_RESULTS if word in text), None)
-        if forum is None or result is None:
-            return None
-        places.append((forum, result))
-    if len(set(places)) != len(places):
-        return None
-    return places
+    return t4_places(grids, *where, row)
+
+
+class _T3Header:
+    """Table 三's value columns, per grid, as its header names them (the applicant columns may
+    come in any order); a grid without a header of its own continues the one before it."""
+
+    def __init__(self, grids: Grids | None, out: TableResult) -> None:
+        self.grids, self.out = grids or {}, out
+        self.maps: dict[int, dict[int, str] | None] = {}
+        self.last: dict[int, str] | None = None
+
+    def order(self) -> list[str] | None:
+        """The printed order of the columns of the last header read (None if none was)."""
+        return None if self.last is None else [c for c in self.last.values() if c != "subtotal"]
+
+    def values(self, src: list[Value]) -> tuple[bool, list[Value] | None]:
+        """(read by header, the row's seven values in codebook order or None when the row does
+        not fit its header). (False, None) when there is no header to read."""
+        where = _grid_row(src) if self.grids else None
+        if where is None:
+            return False, None
+        table, row, cols = where
+        if table not in self.maps:
+            found = t3_columns(self.grids, table, row, cols)
+            if found is None and not header_rows(self.grids, table, row):
+                found = self.last
+            elif found is None:
+                self.out.warnings.append(f"table 三: the header of grid {table} does not name the seven applicant "
+                                         "columns; its columns are taken in the template's order")
+            elif [c for c in found.values() if c != "subtotal"] != list(T3_COLUMNS):
+                order = ", ".join(c for c in found.values() if c != "subtotal")
+                self.out.warnings.append(f"table 三 read by its header, whose columns are not in the template's "
+                                         f"order: {order}")
+            self.maps[table] = found
+            self.last = found or self.last
+        colmap = self.maps[table]
+        if colmap is None:
+            return False, None
+        by_code: dict[str, Value] = {}
+        for v, col in zip(src, cols):
+            code = colmap.get(col)
+            if code is None and v.blank:
+                continue  # padding
+            if code is None or code in by_code:
+                return True, None
+            by_code[code] = v
+        if any(c not in by_code for c in T3_COLUMNS):
+            return True, None
+        return True, [by_code[c] for c in T3_COLUMNS]
 
 
 def map_t4(records: list[Record], start: int, end: int, out: TableResult,
-           grids: dict[int, list[list[str]]] | None = None) -> None:
+           grids: Grids | None = None) -> None:
     begin = _first(records, lambda r: "复议" in r.label, start, end)
     if begin is None:
         out.warnings.append("table 四 not found (no 行政复议 header after table 三)")
@@ -463,7 +518,7 @@ def map_t4(records: list[Record], start: int, end: int, out: TableResult,
             break
     if by_row:
         for row, vals in by_row.items():
-            places = _t4_by_header(vals, grids, (row,))
+            places = _t4_by_header(vals, grids, row)
             cols = [c for _, c in places] if places and {c for _, c in places} == set(T4_COLUMNS) else T4_COLUMNS
             if cols != T4_COLUMNS:
                 out.warnings.append(f"table 四: row {row} read by its header: {', '.join(cols)}")
@@ -501,13 +556,13 @@ def map_t4(records: list[Record], start: int, end: int, out: TableResult,
 def map_tables(
     records: list[Record], layout: str, sections: Sections, *, split_runs: bool = False,
     glued_text: bool = False, stated: dict[tuple[str, str, str], int] | None = None,
-    grids: dict[int, list[list[str]]] | None = None,
+    grids: Grids | None = None,
 ) -> TableResult:
     """Map the records to cells. ``split_runs``: cells may have run together, split digit
     runs by the tables' rules; ``glued_text``: the text lost its separators altogether;
     ``stated``: numbers the narrative states (tie-breaks only)."""
     out = TableResult(split_runs=split_runs, glued_text=glued_text, stated=stated or {})
     map_t2(records, sections, layout, out)
-    after_t3 = map_t3(records, sections, layout, out)
+    after_t3 = map_t3(records, sections, layout, out, grids)
     map_t4(records, after_t3, sections.end, out, grids)
     return out

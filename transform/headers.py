@@ -1,0 +1,123 @@
+"""Column headers of tables 三 and 四, read from the grid (spans resolved) above a row of values.
+
+A table is read by its labels: the applicant columns of 三 and the forum/result columns of 四
+may be printed in any order, and the header says which. Every function here answers None when
+the header does not name each value's column exactly once; the caller then falls back to the
+template's order and says so.
+
+>>> top = ["申请人情况"] * 7
+>>> names = ["总计", "自然人", "其他", "商业企业", "科研机构", "社会公益组织", "法律服务机构"]
+>>> list(t3_columns({0: [top, names, ["1"] * 7]}, 0, 2, list(range(7))).values())[:3]
+['total', 'natural_person', 'other_org']
+"""
+
+from __future__ import annotations
+
+from gongkai.transform.labels import T3_COL_KEYWORDS, match_last
+
+Grids = dict[int, list[list[str]]]
+
+MAX_HEADER_ROWS = 5
+
+_T4_FORUMS = (("复议后起诉", "suit_after_review"), ("直接起诉", "suit_direct"), ("未经复议", "suit_direct"),
+              ("复议", "review"))
+_T4_RESULTS = (("维持", "upheld"), ("纠正", "corrected"), ("其他", "other"), ("审结", "pending"), ("尚未", "pending"),
+               ("总计", "total"), ("合计", "total"))
+
+# The group heading above the organisations' columns: it names no column of its own.
+_T3_GROUP_WORDS = ("法人或其他组织", "法人或者其他组织", "法人及其他组织", "申请人情况")
+
+
+def _is_value_row(row: list[str]) -> bool:
+    return any(any(ch.isdigit() for ch in cell) for cell in row) and not any("第" in cell for cell in row)
+
+
+def header_rows(grids: Grids, table: int, at: int) -> list[list[str]]:
+    """The header rows right above row ``at`` of grid ``table`` (up to a row of numbers), top
+    first. A table whose first row holds numbers takes the header rows closing the grid before
+    it (a header printed in its own ``<table>``)."""
+    grid = grids.get(table)
+    if grid is None:
+        return []
+    rows: list[list[str]] = []
+    for r in range(at - 1, max(-1, at - 1 - MAX_HEADER_ROWS), -1):
+        if _is_value_row(grid[r]):
+            return rows
+        rows.insert(0, grid[r])
+    if at == 0 and table - 1 in grids:
+        before = grids[table - 1]
+        for r in range(len(before) - 1, max(-1, len(before) - 1 - MAX_HEADER_ROWS), -1):
+            if _is_value_row(before[r]):
+                break
+            rows.insert(0, before[r])
+        if rows and len(before[0]) != len(grid[0]):
+            return []  # columns that do not line up cannot be read across tables
+    return rows
+
+
+def _t3_code(text: str) -> str | None:
+    label = "".join(text.split())
+    for word in _T3_GROUP_WORDS:
+        if label == word:
+            return None
+    return match_last(label, T3_COL_KEYWORDS)
+
+
+def t3_columns(grids: Grids, table: int, at: int, cols: list[int]) -> dict[int, str] | None:
+    """Grid column → table 三 column code (``subtotal`` for a 小计 column) for the value columns
+    ``cols`` of row ``at``: the lowest header cell above each column that names one. None unless
+    the seven columns of the codebook are each named exactly once."""
+    header = header_rows(grids, table, at)
+    if not header:
+        return None
+    out: dict[int, str] = {}
+    for col in cols:
+        code = next((c for row in reversed(header) if col < len(row) and (c := _t3_code(row[col]))), None)
+        if code is not None:
+            out[col] = code  # an unnamed column (padding) may hold only blanks: the caller checks
+    named = [c for c in out.values() if c != "subtotal"]
+    if len(set(named)) != len(named) or set(named) != set(T3_COL_KEYWORDS) - {"subtotal"}:
+        return None
+    return out
+
+
+def t3_text_order(header: str) -> list[str] | None:
+    """The order of the organisations' columns named in a flattened header of table 三 (its text
+    form), when it names each once and not in the template's order; None otherwise. 自然人 and
+    总计 sit in the header row above and keep their places (first and last)."""
+    text = "".join(header.split())
+    for word in _T3_GROUP_WORDS:
+        text = text.replace(word, "")
+    orgs = ("commercial", "research", "social_welfare", "legal_service", "other_org")
+    at: list[tuple[int, str]] = []
+    for code in orgs:
+        hits = [(text.find(w), w) for w in T3_COL_KEYWORDS[code] if w in text]
+        if len(hits) != 1 or text.count(hits[0][1]) != 1:
+            return None
+        at.append((hits[0][0], code))
+    order = [code for _, code in sorted(at)]
+    if tuple(order) == orgs:
+        return None
+    return ["natural_person", *order, "total"]
+
+
+def t4_places(grids: Grids, table: int, at: int, cols: list[int],
+              row: str | None = None) -> list[tuple[str, str]] | None:
+    """The (row, col) code of each value column of table 四's row ``at``, read from the header
+    cells above it: 行政复议 / 未经复议直接起诉 / 复议后起诉 and 结果维持 … 总计 in any order.
+    ``row`` gives the row code when the values are one labelled row of five. None when the
+    header does not name every value's place exactly once."""
+    header = header_rows(grids, table, at)
+    if not header:
+        return None
+    places: list[tuple[str, str]] = []
+    for col in cols:
+        text = "".join("".join(r[col].split()) for r in header if col < len(r))
+        forum = row or next((code for word, code in _T4_FORUMS if word in text), None)
+        result = next((code for word, code in _T4_RESULTS if word in text), None)
+        if forum is None or result is None:
+            return None
+        places.append((forum, result))
+    if len(set(places)) != len(places):
+        return None
+    return places
