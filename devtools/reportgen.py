@@ -71,6 +71,8 @@ ORG_NAMES = {"commercial": "商业企业", "research": "科研机构", "social_w
              "legal_service": "法律服务机构", "other_org": "其他", "subtotal": "小计"}
 T4_ROWS = ["review", "suit_direct", "suit_after_review"]
 T4_COLS = ["upheld", "corrected", "other", "pending", "total"]
+T4_RESULT_NAMES = dict(zip(T4_COLS, ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]))
+T4_SUIT_NAMES = {"suit_direct": "未经复议直接起诉", "suit_after_review": "复议后起诉"}
 AGENCIES = ["郑州市上街区科学技术和工业信息化局", "平潭综合实验区市场监督管理局", "上海市人民政府办公厅",
             "某某县人民政府", "某某市某某区峡山街道办事处", "某某县交通运输局", "某某区卫生健康委员会"]
 
@@ -94,6 +96,7 @@ class Options:
     narrative: bool = True
     year_first_title: bool = False
     shuffle_t4: bool = False  # table 四's lawsuit groups and result columns in a random order (HTML)
+    t4_transposed: bool = False  # table 四 with its results as rows and the three forums as columns
     # table 三's organisations in a random order; in HTML 自然人 and 总计 may move too
     shuffle_t3: bool = False
 
@@ -316,15 +319,34 @@ class Renderer:
         return "\n".join(out)
 
     # -- table 四 ----------------------------------------------------------------------------
+    def t4_order(self) -> tuple[list[str], list[str]]:
+        """Table 四's result columns and lawsuit groups in printed order."""
+        if not hasattr(self, "_t4_order"):
+            cols, suits = list(T4_COLS), ["suit_direct", "suit_after_review"]
+            if self.opts.shuffle_t4:
+                while cols == list(T4_COLS) and suits == ["suit_direct", "suit_after_review"]:
+                    self.rng.shuffle(cols)
+                    self.rng.shuffle(suits)
+            self._t4_order = cols, suits
+        return self._t4_order
+
+    def t4_transposed_html(self) -> str:
+        results, suits = self.t4_order()
+        r0 = self.td("", label=True, rowspan=2) + self.td("行政复议", label=True, rowspan=2) \
+            + self.td("行政诉讼", label=True, colspan=2)
+        r1 = "".join(self.td(T4_SUIT_NAMES[s], label=True) for s in suits)
+        body = "".join(f"<tr>{self.td(T4_RESULT_NAMES[c], label=True)}"
+                       + "".join(self.td(self.number(("t4", f, c))) for f in ["review", *suits]) + "</tr>"
+                       for c in results)
+        return f'<table border="1"><tr>{r0}</tr><tr>{r1}</tr>{body}</table>'
+
     def t4_html(self) -> str:
-        names = dict(zip(T4_COLS, ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]))
-        cols, suits = list(T4_COLS), ["suit_direct", "suit_after_review"]
-        if self.opts.shuffle_t4:
-            while cols == list(T4_COLS) and suits == ["suit_direct", "suit_after_review"]:
-                self.rng.shuffle(cols)
-                self.rng.shuffle(suits)
+        if self.opts.t4_transposed:
+            return self.t4_transposed_html()
+        cols, suits = self.t4_order()
+        names = T4_RESULT_NAMES
         heads = [names[c] for c in cols]
-        suit_names = {"suit_direct": "未经复议直接起诉", "suit_after_review": "复议后起诉"}
+        suit_names = T4_SUIT_NAMES
         r0 = self.td("行政复议", label=True, colspan=5) + self.td("行政诉讼", label=True, colspan=10)
         r1 = "".join(self.td(h, label=True, rowspan=2) for h in heads)
         r1 += "".join(self.td(suit_names[s], label=True, colspan=5) for s in suits)
@@ -349,6 +371,12 @@ class Renderer:
         for group, sub, lab, code in t3_structure(self.gen.layout):
             out.append([group or "", self.label(sub) if sub else "", self.label(lab), *self.t3_values(code)])
         out.append(["四、政府信息公开行政复议、行政诉讼情况"])
+        if self.opts.t4_transposed:
+            results, suits = self.t4_order()
+            out.append(["", "行政复议", "行政诉讼"])
+            out.append(["", "", *[T4_SUIT_NAMES[s] for s in suits]])
+            out.extend([T4_RESULT_NAMES[c], *[self.number(("t4", f, c)) for f in ["review", *suits]]] for c in results)
+            return out
         out.append(["行政复议", "", "", "", "", "行政诉讼"])
         out.append(["结果维持", "结果纠正", "其他结果", "尚未审结", "总计", "未经复议直接起诉", "", "", "", "", "复议后起诉"])
         out.append(["", "", "", "", "", *(["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 2)])

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gongkai.transform.glued import row_splits, solve_t3, splits, unglue_lines
+from gongkai.transform.glued import row_splits, solve_t3, solve_t4_transposed, splits, unglue_lines
 from gongkai.transform.parse import parse_report
 from tests.conftest import REAL, cells_of, corpus, parse_expected
 from gongkai.devtools.reportgen import Options, generate
@@ -89,7 +89,7 @@ def test_ambiguous_cells_are_left_out_with_a_warning(parse):
 
 GLUED_OPTIONS = st.builds(Options, form=st.just("glued"), stray_spaces=st.booleans(),
                           drop_ordinals=st.booleans(), narrative=st.booleans(), subtotal=st.just(False),
-                          shuffle_t3=st.booleans())
+                          shuffle_t3=st.booleans(), t4_transposed=st.booleans())
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -175,3 +175,15 @@ def test_a_row_with_more_values_than_cells_is_never_cut_short():
     # 行政许可 has one cell and now prints two numbers: which one is meant cannot be told
     assert ("t2", "licensing", "decisions") not in cells_of(result)
     assert any("licensing" in w for w in result.warnings), result.warnings
+
+
+def test_transposed_table_four_splits_only_where_the_rules_decide():
+    # per forum the total row is the sum of the other four; 040 / 000 … / 040 splits one way
+    rows = {"upheld": ["040"], "corrected": ["000"], "other": ["000"], "pending": ["000"], "total": ["040"]}
+    sol = solve_t4_transposed(rows)
+    assert sol.values["upheld"] == [0, 4, 0] and sol.values["total"] == [0, 4, 0]
+    # "1120" may be 11|2|0, 1|12|0, 1|1|20 …; with the total printed the same, every split
+    # satisfies the rules, so none is picked: the cells stay unknown
+    rows = {"upheld": ["1120"], "corrected": ["000"], "other": ["000"], "pending": ["000"], "total": ["1120"]}
+    sol = solve_t4_transposed(rows)
+    assert sol.values["upheld"] == [None, None, None] and len(sol.candidates["t4"]) > 1

@@ -18,6 +18,7 @@ OPTIONS = st.builds(
     gbk=st.booleans(), meta_charset=st.booleans(), drop_ordinals=st.booleans(), halfwidth=st.booleans(),
     br_in_labels=st.booleans(), yuan_amounts=st.booleans(), shuffle_2019_cols=st.booleans(),
     narrative=st.booleans(), year_first_title=st.booleans(), shuffle_t4=st.booleans(), shuffle_t3=st.booleans(),
+    t4_transposed=st.booleans(),
 )
 
 
@@ -72,3 +73,45 @@ def test_table_three_is_read_by_its_header_in_any_column_order():
                        split_t3=seed % 7 == 0)
         gen = generate(seed, opts, layout="2021" if seed % 2 else "2019")
         assert_round_trip(gen)
+
+
+def test_table_four_printed_transposed_is_read_by_its_labels():
+    """Results as rows and the three forums as columns (in any order): read by the row labels
+    and the header, never as the template's stream of fifteen."""
+    for seed in range(32):
+        form = ["html", "tab", "space", "pipe"][seed % 4]
+        gen = generate(seed, Options(form=form, t4_transposed=True, shuffle_t4=seed % 2 == 0),
+                       layout="2021" if seed % 3 else "2019")
+        result = parse_report(gen.data, gen.source)
+        assert any("results as rows; columns read by the header" in w for w in result.warnings)
+        assert_round_trip(gen)
+
+
+def _unreadable_t3_header(data: bytes) -> bytes:
+    html = data.decode("utf-8")
+    for k, name in enumerate(["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]):
+        html = html.replace(f">{name}</td>", f">列{k}</td>")
+    return html.encode("utf-8")
+
+
+def test_table_three_under_an_unreadable_header_counts_only_when_its_rules_pass():
+    """Columns no header names are read in the template's order, with a warning, and count only
+    when the table's rules pass: printed in the template's order they are kept exactly; printed
+    with 总计 elsewhere the rules fail and the rows are left out (uncertain)."""
+    dropped = 0
+    for seed in range(30):
+        shuffled = seed % 2 == 1
+        gen = generate(seed, Options(shuffle_t3=shuffled), layout="2021")
+        result = parse_report(_unreadable_t3_header(gen.data), gen.source)
+        assert any("does not name the seven applicant columns" in w for w in result.warnings)
+        got = {(c.table, c.row, c.col): c.value for c in result.cells if c.table == "t3"}
+        if not shuffled:
+            assert got == {k: v for k, v in gen.values.items() if k[0] == "t3"}
+        elif not got:
+            dropped += 1
+            assert any("rules fail" in w for w in result.warnings)
+            assert {u for u in result.uncertain if u.startswith("t3.")} == {".".join(k) for k in gen.values
+                                                                           if k[0] == "t3"}
+        else:  # the rules treat the organisations alike: a permutation of them passes
+            assert not [c for c in result.failing_rules() if c.rule.startswith("t3")]
+    assert dropped

@@ -380,6 +380,40 @@ def solve_t4(groups: list[str]) -> Solution:
     return sol
 
 
+def solve_t4_transposed(rows: dict[str, list[tuple[int | float, ...]] | list[str]]) -> Solution:
+    """Table 四 printed with its results as rows (upheld, corrected, other, pending, total; three
+    forums each): split each glued row (a row given as digit groups) so that, per forum, the
+    total row is the sum of the other four; a row given as candidate tuples is fixed. A cell is
+    certain only when every split satisfying the rules agrees on it."""
+    sol = Solution()
+    order = ("upheld", "corrected", "other", "pending", "total")
+    cands: dict[str, list[tuple[int | float, ...]]] = {}
+    for code in order:
+        given = rows[code]
+        if given and isinstance(given[0], tuple):
+            cands[code] = list(given)  # type: ignore[arg-type]
+            continue
+        options = list(itertools.islice(with_blanks(given, 3), MAX_SPLITS + 1))  # type: ignore[arg-type]
+        cands[code] = options if len(options) <= MAX_SPLITS else []
+    n_comb = 1
+    for code in order[:4]:
+        n_comb *= len(cands[code])
+    good: list[tuple[tuple[int | float, ...], ...]] = []
+    if n_comb and n_comb <= MAX_COMBINATIONS:
+        totals = set(cands["total"])
+        for combo in itertools.product(*(cands[c] for c in order[:4])):
+            total = tuple(sum(col) for col in zip(*combo))
+            if total in totals:
+                good.append((*combo, total))
+    else:
+        sol.note = "too many splits"
+    for k, code in enumerate(order):
+        sol.values[code] = _agree([g[k] for g in good], 3) if good else [None] * 3
+    if len(good) > 1:
+        sol.candidates["t4"] = [tuple(v for row in g for v in row) for g in good[:5]]
+    return sol
+
+
 def _sign_readings(groups: list[str]) -> list[list[str]]:
     """A ``-`` before digits is a minus sign, or a cell printed ``-`` (blank) before the next
     one: every combination of the two readings of the row's signed groups."""

@@ -101,6 +101,34 @@ def t3_text_order(header: str) -> list[str] | None:
     return ["natural_person", *order, "total"]
 
 
+def t4_forums(grids: Grids, table: int, at: int, cols: list[int]) -> list[str] | None:
+    """Table 四 printed transposed (results as rows): the forum of each value column of row
+    ``at`` — 行政复议, 未经复议直接起诉, 复议后起诉 — from the header cells above, each once."""
+    header = header_rows(grids, table, at)
+    forums: list[str] = []
+    for col in cols:
+        text = "".join("".join(r[col].split()) for r in header if col < len(r))
+        forum = next((code for word, code in _T4_FORUMS if word in text), None)
+        if forum is None:
+            return None
+        forums.append(forum)
+    return forums if len(set(forums)) == len(forums) == 3 else None
+
+
+def t4_text_forums(header: str) -> list[str] | None:
+    """The forums' order named by a flattened header of a transposed table 四 (the last naming
+    of each counts: a section title before it may name 行政复议 too)."""
+    text = "".join(header.split())
+    at: list[tuple[int, str]] = []
+    for code, words in (("suit_after_review", ("复议后起诉", "复议后")), ("suit_direct", ("未经复议", "直接起诉")),
+                        ("review", ("行政复议",))):
+        pos = max((text.rfind(w) for w in words), default=-1)
+        if pos < 0:
+            return None
+        at.append((pos, code))
+    return [code for _, code in sorted(at)]
+
+
 def t4_places(grids: Grids, table: int, at: int, cols: list[int],
               row: str | None = None) -> list[tuple[str, str]] | None:
     """The (row, col) code of each value column of table 四's row ``at``, read from the header

@@ -87,6 +87,15 @@ T4_ROW_KEYWORDS: dict[str, tuple[str, ...]] = {
     "suit_after_review": ("复议后起诉", "复议后"),
 }
 
+# Table 四's result columns, as the row labels of a table printed transposed (results as rows).
+T4_COL_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "upheld": ("结果维持", "维持"),
+    "corrected": ("结果纠正", "纠正"),
+    "other": ("其他结果", "其他"),
+    "pending": ("尚未审结", "审结"),
+    "total": ("总计", "合计"),
+}
+
 # Layout evidence: labels only the 2019 or only the 2021 template prints.
 LAYOUT_MARKERS: dict[str, tuple[str, ...]] = {
     "2019": ("新制作数量", "新公开数量", "对外公开总数", "上一年项目", "其他对外管理服务", "政府集中采购",

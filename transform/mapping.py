@@ -27,13 +27,22 @@ from gongkai.transform.codebook import (
     T4_ROWS,
 )
 from gongkai.transform.document import TextCell
-from gongkai.transform.glued import MAX_BLANKS, digit_groups, solve_row, solve_t3, solve_t4
-from gongkai.transform.headers import Grids, header_rows, t3_columns, t3_text_order, t4_places
+from gongkai.transform.glued import MAX_BLANKS, digit_groups, solve_row, solve_t3, solve_t4, solve_t4_transposed
+from gongkai.transform.headers import (
+    Grids,
+    header_rows,
+    t3_columns,
+    t3_text_order,
+    t4_forums,
+    t4_places,
+    t4_text_forums,
+)
 from gongkai.transform.labels import (
     LAYOUT_MARKERS,
     T2_COL_KEYWORDS,
     T2_ROW_KEYWORDS,
     T3_ROW_KEYWORDS,
+    T4_COL_KEYWORDS,
     T4_ROW_KEYWORDS,
     find_all,
     match_last,
@@ -41,6 +50,7 @@ from gongkai.transform.labels import (
 from gongkai.transform.models import CellValue
 from gongkai.transform.numbers import BLANK, to_10k_yuan
 from gongkai.transform.records import Record, Value
+from gongkai.transform.rules import run_rules
 
 _T2_ANCHORS = ("第二十条", "主动公开政府信息情况")
 _T3_HEADER_WORDS = ("勾稽关系", "申请人情况")
@@ -309,6 +319,7 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
             break
     drop = 6 if "小计" in header else None
     by_header = _T3Header(grids, out)
+    unsure: set[str] = set()  # rows read by a header not their own, or by position under one unreadable
     printed = t3_text_order(header)  # text: the order the header names the columns in
     told = False  # whether a row was read in that order
     done: set[str] = set()
@@ -343,6 +354,7 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
         elif printed is not None and vals is not None:
             vals = [dict(zip(printed, vals))[c] for c in T3_COLUMNS]
             told = True
+        row_unsure = by_header.is_unsure(src)
         runs = runs_of(src, len(T3_COLUMNS)) if out.split_runs and vals is None else None
         if out.split_runs and vals is None and not src and code and code not in done and _next_is_row(records, i):
             vals = [Value(TextCell("", rec.origin), BLANK)] * len(T3_COLUMNS)  # printed blank
@@ -356,6 +368,8 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
             if code is None:
                 continue
         done.add(code)
+        if row_unsure:
+            unsure.add(code)
         nxt = expected.index(code) + 1
         last = i
         if vals is not None:
@@ -374,18 +388,36 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
         solved = {code: [None] * len(order) for code in glued}
     else:
         solved = _solve_glued_t3(fixed, glued, layout, out, one_other, order)
+    first_cell = len(out.cells)
     for code in expected:
         if code in fixed:
             out.cells.extend(_cell("t3", code, col, v) for col, v in zip(T3_COLUMNS, fixed[code]))
         elif code in glued:
             # the table's rules treat the organisations alike: a split in printed order is reordered
             _glued_cells("t3", code, order, glued[code][1], solved[code], out)
+    if unsure:
+        _certain_by_rules(out, first_cell, unsure & set(fixed), layout)
     if done:
         out.found.add("t3")
     missing = [r for r in expected if r not in done]
     if missing:
         out.warnings.append(f"table 三: rows not found: {', '.join(missing)}")
     return last
+
+
+def _certain_by_rules(out: TableResult, first_cell: int, rows: set[str], layout: str) -> None:
+    """Rows of table 三 whose columns were not read from their own header count only when the
+    table's rules pass; else their cells are left out (uncertain), with a warning."""
+    if not rows:
+        return
+    cells = out.cells[first_cell:]
+    failing = [c for c in run_rules(cells, layout) if c.status == "fail" and c.rule.startswith("t3")]
+    if not failing:
+        return
+    out.cells[first_cell:] = [c for c in cells if c.row not in rows]
+    out.uncertain.extend(f"t3.{c.row}.{c.col}" for c in cells if c.row in rows)
+    out.warnings.append(f"table 三: rows {', '.join(sorted(rows))} were not read by a header of their own and "
+                        f"the table's rules fail ({failing[0].rule} {failing[0].where}): left out")
 
 
 def _one_other_row(records: list[Record], sections: Sections) -> bool:
@@ -449,6 +481,11 @@ class _T3Header:
         self.grids, self.out = grids or {}, out
         self.maps: dict[int, dict[int, str] | None] = {}
         self.last: dict[int, str] | None = None
+        self.unsure: set[int] = set()  # grids whose columns were not read from their own header
+
+    def is_unsure(self, src: list[Value]) -> bool:
+        where = _grid_row(src) if self.grids else None
+        return where is not None and where[0] in self.unsure
 
     def order(self) -> list[str] | None:
         """The printed order of the columns of the last header read (None if none was)."""
@@ -463,11 +500,17 @@ class _T3Header:
         table, row, cols = where
         if table not in self.maps:
             found = t3_columns(self.grids, table, row, cols)
-            if found is None and not header_rows(self.grids, table, row):
-                found = self.last
+            if found is None and self.last is not None:
+                found = self.last  # a continuation (its header, if any, unreadable): the columns go on
+                if header_rows(self.grids, table, row):
+                    self.out.warnings.append(f"table 三: the header of grid {table} does not name the applicant "
+                                             "columns; read as the columns of the grid before it")
+                self.unsure.add(table)
             elif found is None:
-                self.out.warnings.append(f"table 三: the header of grid {table} does not name the seven applicant "
-                                         "columns; its columns are taken in the template's order")
+                if header_rows(self.grids, table, row):
+                    self.out.warnings.append(f"table 三: the header of grid {table} does not name the seven applicant "
+                                             "columns; its columns are taken in the template's order")
+                    self.unsure.add(table)
             elif [c for c in found.values() if c != "subtotal"] != list(T3_COLUMNS):
                 order = ", ".join(c for c in found.values() if c != "subtotal")
                 self.out.warnings.append(f"table 三 read by its header, whose columns are not in the template's "
@@ -490,11 +533,67 @@ class _T3Header:
         return True, [by_code[c] for c in T3_COLUMNS]
 
 
+def _map_t4_transposed(records: list[Record], begin: int, end: int, out: TableResult, grids: Grids | None) -> bool:
+    """Table 四 printed with the results as rows (结果维持 | 复议 | 直接起诉 | 复议后起诉 …): five
+    rows of three, labelled by result; the forums' order from the header. Rows whose digits ran
+    together are split by the table's rules. False when the table is not printed so."""
+    rows: dict[str, tuple[int, list[Value] | None, list[str] | None, list[Value]]] = {}
+    for i in range(begin, end):
+        rec = records[i]
+        if not rec.has_numbers and not (rec.grid and len(rec.values) == len(T4_ROWS)):
+            continue  # (a grid row of three blank cells is a row printed empty)
+        result = match_last(rec.last_label, T4_COL_KEYWORDS)
+        three = take_values(rec.values, len(T4_ROWS), grid=rec.grid)
+        runs = runs_of(rec.values, len(T4_ROWS)) if out.split_runs and three is None else None
+        if result is None or (three is None and runs is None) or result in rows:
+            if rows:
+                break
+            continue
+        rows[result] = (i, three, runs, rec.values)
+        if len(rows) == len(T4_COLUMNS):
+            break
+    if len(rows) != len(T4_COLUMNS):
+        return False
+    first, vals, _, src = min(rows.values(), key=lambda r: r[0])
+    where = _grid_row(vals) if grids and vals else None
+    if where is not None and grids is not None:
+        forums = t4_forums(grids, *where)
+    else:
+        rec, result = records[first], min(rows, key=lambda r: rows[r][0])
+        cut = max(rec.label.rfind(w) for w in T4_COL_KEYWORDS[result])  # the header ends where the row's label starts
+        forums = t4_text_forums("".join(r.label for r in records[begin:first]) + rec.label[:cut])
+    if forums is None:
+        forums = list(T4_ROWS)
+        out.warnings.append("table 四 is printed with its results as rows and its header does not name the forums' "
+                            "columns: taken in the template's order")
+    else:
+        out.warnings.append(f"table 四 is printed with its results as rows; columns read by the header: "
+                            f"{', '.join(forums)}")
+    if any(three is None for _, three, _, _ in rows.values()):
+        given = {r: [tuple(v.number.value for v in three)] if three is not None else (runs or [])
+                 for r, (_, three, runs, _) in rows.items()}
+        solved = solve_t4_transposed(given).values  # type: ignore[arg-type]
+        for result, (_, three, _, src) in rows.items():
+            if three is None:
+                for forum, value in zip(forums, solved[result]):
+                    _glued_cells("t4", forum, [result], src, [value], out)
+                continue
+            out.cells.extend(_cell("t4", forum, result, v) for forum, v in zip(forums, three))
+    else:
+        for result, (_, three, _, _) in rows.items():
+            assert three is not None
+            out.cells.extend(_cell("t4", forum, result, v) for forum, v in zip(forums, three))
+    out.found.add("t4")
+    return True
+
+
 def map_t4(records: list[Record], start: int, end: int, out: TableResult,
            grids: Grids | None = None) -> None:
     begin = _first(records, lambda r: "复议" in r.label, start, end)
     if begin is None:
         out.warnings.append("table 四 not found (no 行政复议 header after table 三)")
+        return
+    if _map_t4_transposed(records, begin, end, out, grids):
         return
     need = len(T4_ROWS) * len(T4_COLUMNS)
     stream: list[Value] = []
