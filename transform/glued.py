@@ -162,6 +162,28 @@ def splits(
     yield from rec(0, 0, [], total_len)
 
 
+MAX_MERGED_SPACES = 6  # a row with more spaces than this is read with its spaces as separators only
+
+
+def space_readings(groups: Sequence[str]) -> Iterator[list[str]]:
+    """A space a text layer kept between digit groups is a candidate separator, not a fact: it
+    may fall inside a number. Every reading with some of the spaces removed (the groups
+    around them joined), the row as printed excluded."""
+    n = len(groups) - 1
+    if n < 1 or n > MAX_MERGED_SPACES:
+        return
+    for keep in itertools.product((True, False), repeat=n):
+        if all(keep):
+            continue
+        out = [groups[0]]
+        for g, separate in zip(groups[1:], keep):
+            if separate or g.startswith("-"):  # a sign starts a number
+                out.append(g)
+            else:
+                out[-1] += g
+        yield out
+
+
 MAX_BLANKS = 2  # a row printing fewer digits than cells: that many cells were blank (= 0)
 
 
@@ -289,6 +311,11 @@ def solve_t3(
     row_penalty: dict[str, int] = {}
     for code, groups in glued.items():
         good = row_splits(groups, 7, row_total=True)
+        if len(groups) > 1:  # a space may fall inside a number: every reading of the spaces
+            seen: set[tuple[int | float, ...]] = set(good)
+            for variant in space_readings(groups):
+                seen.update(row_splits(variant, 7, row_total=True))
+            good = sorted(seen)[:MAX_SPLITS + 1]
         if good:
             cands[code], row_penalty[code] = good, 0
         else:  # the agency's own row total does not add up: every split breaks that rule
@@ -354,6 +381,13 @@ def solve_t4(groups: list[str]) -> Solution:
     """Split table 四's fifteen numbers (three rows of upheld, corrected, other, pending, total)."""
     sol = Solution()
     best = list(itertools.islice(splits(groups, 15, check=_t4_rows_hold), MAX_COMBINATIONS + 1))
+    if len(best) <= MAX_COMBINATIONS:  # a space may fall inside a number: every reading of the spaces
+        seen: set[tuple[int | float, ...]] = set(best)
+        for variant in space_readings(groups):
+            seen.update(itertools.islice(splits(variant, 15, check=_t4_rows_hold), MAX_COMBINATIONS + 1))
+            if len(seen) > MAX_COMBINATIONS:
+                break
+        best = sorted(seen)
     best_v: int | None = 0 if best else None
     if len(best) > MAX_COMBINATIONS:  # not all seen: nothing can be called certain
         sol.values["t4"] = [None] * 15

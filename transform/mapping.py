@@ -355,6 +355,8 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
             vals = [dict(zip(printed, vals))[c] for c in T3_COLUMNS]
             told = True
         row_unsure = by_header.is_unsure(src)
+        if out.split_runs and vals is not None and not _adds_up(vals) and runs_of(src, len(T3_COLUMNS)) is not None:
+            vals = None  # in glued text a space may fall inside a number: split the row by the rules instead
         runs = runs_of(src, len(T3_COLUMNS)) if out.split_runs and vals is None else None
         if out.split_runs and vals is None and not src and code and code not in done and _next_is_row(records, i):
             vals = [Value(TextCell("", rec.origin), BLANK)] * len(T3_COLUMNS)  # printed blank
@@ -418,6 +420,18 @@ def _certain_by_rules(out: TableResult, first_cell: int, rows: set[str], layout:
     out.uncertain.extend(f"t3.{c.row}.{c.col}" for c in cells if c.row in rows)
     out.warnings.append(f"table 三: rows {', '.join(sorted(rows))} were not read by a header of their own and "
                         f"the table's rules fail ({failing[0].rule} {failing[0].where}): left out")
+
+
+def _adds_up(vals: list[Value]) -> bool:
+    """Whether a row of table 三 prints a total equal to the sum of its applicant columns."""
+    numbers = [v.number.value for v in vals]
+    return abs(sum(numbers[:-1]) - numbers[-1]) < 1e-9
+
+
+def _t4_adds_up(values: list[Value]) -> bool:
+    """Whether table 四's fifteen values print each row's total as the sum of its results."""
+    n = [v.number.value for v in values]
+    return all(abs(sum(n[i:i + 4]) - n[i + 4]) < 1e-9 for i in (0, 5, 10))
 
 
 def _one_other_row(records: list[Record], sections: Sections) -> bool:
@@ -627,7 +641,8 @@ def map_t4(records: list[Record], start: int, end: int, out: TableResult,
         if missing:
             out.warnings.append(f"table 四: rows not found: {', '.join(missing)}")
         return
-    if len(stream) < need:
+    resplit = out.split_runs and len(stream) >= need and not _t4_adds_up(stream[:need])
+    if len(stream) < need or resplit:  # (in glued text a space may fall inside a number)
         runs = runs_of(stream, need) if out.split_runs else None
         if runs is not None:
             solved = solve_t4(runs).values["t4"]
