@@ -97,6 +97,8 @@ class Options:
     year_first_title: bool = False
     shuffle_t4: bool = False  # table 四's lawsuit groups and result columns in a random order (HTML)
     t4_transposed: bool = False  # table 四 with its results as rows and the three forums as columns
+    drop_label_chars: bool = False  # a text layer that lost a character of some numbered labels of 三
+    page_breaks: bool = False  # text forms: page footers (— 3 —, 第3页) and a running title between rows
     # table 三's organisations in a random order; in HTML 自然人 and 总计 may move too
     shuffle_t3: bool = False
 
@@ -182,6 +184,10 @@ class Renderer:
                     text = text[len(prefix):]
             if len(text) > 2 and text[0].isdigit() and text[1] == ".":
                 text = text[2:]
+        if self.opts.drop_label_chars and len(text) > 4 and text[0].isdigit() and text[1] == "." \
+                and self.rng.random() < 0.3:
+            cut = self.rng.randint(2, len(text) - 1)
+            text = text[:cut] + text[cut + 1:]
         if self.opts.halfwidth:
             text = text.replace("（", "(").replace("）", ")").replace("，", ",").replace("：", ":")
         return text
@@ -392,6 +398,8 @@ class Renderer:
                 glue = [" " if self.opts.stray_spaces and self.rng.random() < 0.15 else "" for _ in cells]
                 out.append("".join(c + g for c, g in zip(cells, glue)))
             return "".join(out)
+        if self.opts.page_breaks:
+            rows = self.with_page_breaks(rows)
         if self.opts.form == "tab":
             return "\n".join("\t".join(r) for r in rows)
         if self.opts.form == "pipe":
@@ -403,6 +411,22 @@ class Renderer:
                     lines.append("|" + "---|" * len(cells))
             return "\n".join(lines)
         return " ".join(c for r in rows for c in r if c)
+
+    def with_page_breaks(self, rows: list[list[str]]) -> list[list[str]]:
+        """Every few rows a page ends: its number on a line of its own, then the running title."""
+        out: list[list[str]] = []
+        page = 1
+        for k, row in enumerate(rows):
+            out.append(row)
+            if k % 9 == 8:
+                page += 1
+                # a text run onto one line (space form) keeps only the forms no cell can be read as
+                marks = [f"第{page}页", f"第 {page} 页 共 9 页"] + ([f"— {page} —", f"-{page}-"]
+                                                                 if self.opts.form != "space" else [])
+                out.append([self.rng.choice(marks)])
+                if self.rng.random() < 0.5:
+                    out.append([self.title()])
+        return out
 
     @staticmethod
     def _is_value(c: str) -> bool:

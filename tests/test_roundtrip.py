@@ -18,7 +18,7 @@ OPTIONS = st.builds(
     gbk=st.booleans(), meta_charset=st.booleans(), drop_ordinals=st.booleans(), halfwidth=st.booleans(),
     br_in_labels=st.booleans(), yuan_amounts=st.booleans(), shuffle_2019_cols=st.booleans(),
     narrative=st.booleans(), year_first_title=st.booleans(), shuffle_t4=st.booleans(), shuffle_t3=st.booleans(),
-    t4_transposed=st.booleans(),
+    t4_transposed=st.booleans(), drop_label_chars=st.booleans(), page_breaks=st.booleans(),
 )
 
 
@@ -115,3 +115,17 @@ def test_table_three_under_an_unreadable_header_counts_only_when_its_rules_pass(
         else:  # the rules treat the organisations alike: a permutation of them passes
             assert not [c for c in result.failing_rules() if c.rule.startswith("t3")]
     assert dropped
+
+
+def test_labels_that_lost_a_character_and_page_breaks_inside_tables():
+    """A text layer's losses: a character dropped from numbered labels of 三 (read by the nearest
+    codebook label, or by place), page numbers and running titles between table rows."""
+    near = 0
+    for seed in range(40):
+        form = ["html", "tab", "pipe", "space"][seed % 4]
+        gen = generate(seed, Options(form=form, drop_label_chars=True, page_breaks=True, drop_ordinals=seed % 5 == 0),
+                       layout="2021" if seed % 2 else "2019")
+        result = parse_report(gen.data, gen.source)
+        near += any("the nearest codebook label" in w for w in result.warnings)
+        assert_round_trip(gen)
+    assert near > 10

@@ -15,6 +15,9 @@ True
 
 from __future__ import annotations
 
+import re
+from difflib import SequenceMatcher
+
 T2_ROW_KEYWORDS: dict[str, tuple[str, ...]] = {
     "rules": ("规章",),
     "normative": ("规范性文件",),
@@ -141,3 +144,42 @@ def find_all(label: str, keywords: dict[str, tuple[str, ...]]) -> list[str]:
         if positions:
             found.append((min(positions), code))
     return [code for _, code in sorted(found)]
+
+
+_ORDINAL_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|[(（][一二三四五六七八九十]+[)）]|[0-9]+[.、．])")
+
+# A label that matches no keyword is read as the codebook label it is nearest to only when it
+# is this close (difflib's ratio, 0..1) and clearly closer than to any other.
+NEAR_MIN = 0.75
+NEAR_MARGIN = 0.15
+
+
+def _core(label: str) -> str:
+    """The label without its ordinals (``2.其他法律…`` → ``其他法律…``)."""
+    text = label
+    while (m := _ORDINAL_RE.match(text)) is not None:
+        text = text[m.end():]
+    return text
+
+
+def nearest(label: str, labels: dict[str, str]) -> tuple[str | None, str]:
+    """The code whose codebook label (its last part, after the group heading) is nearest to a
+    label that lost or gained characters (a text layer dropping some), if unambiguous; and a
+    note saying what was decided.
+
+    >>> nearest("2.其他法律行政止公开", {"denied_secret": "1.属于国家秘密", "denied_law": "2.其他法律行政法规禁止公开"})[0]
+    'denied_law'
+    >>> nearest("合计", {"granted": "（一）予以公开", "partly_granted": "（二）部分公开"})[0] is None
+    True
+    """
+    core = _core(label)
+    if len(core) < 3:
+        return None, ""
+    scored = sorted(((SequenceMatcher(None, core, _core(text.split()[-1])).ratio(), code)
+                     for code, text in labels.items()), reverse=True)
+    if not scored or scored[0][0] < NEAR_MIN:
+        return None, ""
+    best, code = scored[0]
+    if len(scored) > 1 and scored[1][0] > best - NEAR_MARGIN:
+        return None, f"label {label!r} is as near to {scored[1][1]} as to {code}: read by its place"
+    return code, f"label {label!r} matches no keyword; read as {code}, the nearest codebook label ({best:.2f})"

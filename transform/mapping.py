@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from gongkai.transform.codebook import (
     AMOUNT_COLUMNS,
+    load_codebook,
     T2_COLUMNS,
     T3_COLUMNS,
     t3_result_rows,
@@ -46,6 +47,7 @@ from gongkai.transform.labels import (
     T4_ROW_KEYWORDS,
     find_all,
     match_last,
+    nearest,
 )
 from gongkai.transform.models import CellValue
 from gongkai.transform.numbers import BLANK, to_10k_yuan
@@ -333,6 +335,8 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
         code = match_last(rec.label, T3_ROW_KEYWORDS)
         if done and "复议" in rec.label and code is None:
             break
+        if code is None and rec.has_numbers and rec.label:
+            code = _nearest_t3_row(rec, [r for r in expected if r not in done], out)
         if code is not None and code not in expected:
             code = None  # e.g. a 2019-style （六）其他处理 heading above 2021 sub-rows
         if code == "results_total" and len(done) < 3:
@@ -420,6 +424,21 @@ def _certain_by_rules(out: TableResult, first_cell: int, rows: set[str], layout:
     out.uncertain.extend(f"t3.{c.row}.{c.col}" for c in cells if c.row in rows)
     out.warnings.append(f"table 三: rows {', '.join(sorted(rows))} were not read by a header of their own and "
                         f"the table's rules fail ({failing[0].rule} {failing[0].where}): left out")
+
+
+_ORDINAL_TAIL_RE = re.compile(r"(?=[0-9]+[.、．])")
+
+
+def _nearest_t3_row(rec: Record, rows: list[str], out: TableResult) -> str | None:
+    """A row label that matches no keyword (characters dropped or added by a text layer) read
+    as the nearest codebook label of the rows still to come, when that is unambiguous."""
+    book = load_codebook()
+    labels = {r: book.label("t3", "row", r) for r in rows}
+    label = rec.last_label or _ORDINAL_TAIL_RE.split(rec.label)[-1]
+    code, note = nearest(label, labels)
+    if note:
+        out.warnings.append(f"table 三: {note}")
+    return code
 
 
 def _adds_up(vals: list[Value]) -> bool:

@@ -19,6 +19,8 @@ from gongkai.transform.numbers import collapse_space
 _MD_RULE_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _PAGE_FOOTER_RE = re.compile(r"^\s*(?:[—\-–]+\s*\d{1,3}\s*[—\-–]+|第\s*\d{1,3}\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
 _MD_HEADING_RE = re.compile(r"^#{1,6}\s+")
+# A page number run into a line of text: only the 第…页 form (a dash is also how blank cells print).
+_INLINE_PAGE_RE = re.compile(r"(?<!\S)第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?(?!\S)")
 
 
 def split_cells(line: str) -> tuple[list[str], str]:
@@ -40,10 +42,12 @@ def split_cells(line: str) -> tuple[list[str], str]:
 
 def line_to_cells(line: str, lineno: int, table: int | None = None) -> Line | None:
     """Turn one text line into a :class:`Line`; page footers and Markdown rules give None."""
-    if not line.strip() or _MD_RULE_RE.match(line) or _PAGE_FOOTER_RE.match(line):
-        return None
+    if not line.strip() or _MD_RULE_RE.match(line) or _PAGE_FOOTER_RE.match(line.strip().strip("|｜")):
+        return None  # (a page number is a footer inside a table's pipes too)
     line = _MD_HEADING_RE.sub("", line)
     parts, how = split_cells(line)
+    if how == "space" and "页" in line:
+        parts, how = split_cells(_INLINE_PAGE_RE.sub(" ", line))
     keep_blank = how != "space"
     cells: list[TextCell] = []
     for col, part in enumerate(parts):
