@@ -98,6 +98,7 @@ class Options:
     shuffle_t4: bool = False  # table 四's lawsuit groups and result columns in a random order (HTML)
     t4_transposed: bool = False  # table 四 with its results as rows and the three forums as columns
     drop_label_chars: bool = False  # a text layer that lost a character of some numbered labels of 三
+    wrap_labels: bool = False  # text forms: some labels of 二 wrapped onto a second line (行政事业性 / 收费 …)
     page_breaks: bool = False  # text forms: page footers (— 3 —, 第3页) and a running title between rows
     # table 三's organisations in a random order; in HTML 自然人 and 总计 may move too
     shuffle_t3: bool = False
@@ -152,6 +153,10 @@ def random_values(rng: random.Random, layout: str, glued: bool = False) -> dict[
             vals[("t4", row, col)] = small() if rng.random() < 0.3 else 0
         vals[("t4", row, "total")] = sum(vals[("t4", row, c)] for c in T4_COLS[:-1])
     return vals
+
+
+class WrappedLabel(list):
+    """The first line of a label wrapped onto two lines."""
 
 
 class Renderer:
@@ -368,6 +373,10 @@ class Renderer:
             out.append([title])
             out.append(["信息内容", *heads])
             for lab, row in rows:
+                if self.opts.wrap_labels and len(lab) > 3 and self.rng.random() < 0.5:
+                    cut = self.rng.randint(2, len(lab) - 2)
+                    out.append(WrappedLabel([lab[:cut]]))
+                    lab = lab[cut:]
                 out.append([lab, *[self.number(("t2", row, c)) for c in cols]])
         out.append(["三、收到和处理政府信息公开申请情况"])
         orgs = [ORG_NAMES[c] for c in self.t3_orgs()]
@@ -416,9 +425,12 @@ class Renderer:
         """Every few rows a page ends: its number on a line of its own, then the running title."""
         out: list[list[str]] = []
         page = 1
+        due = False
         for k, row in enumerate(rows):
             out.append(row)
-            if k % 9 == 8:
+            due = due or k % 9 == 8
+            if due and not isinstance(row, WrappedLabel):  # a page never ends inside a wrapped label
+                due = False
                 page += 1
                 # a text run onto one line (space form) keeps only the forms no cell can be read as
                 marks = [f"第{page}页", f"第 {page} 页 共 9 页"] + ([f"— {page} —", f"-{page}-"]

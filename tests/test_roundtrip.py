@@ -19,6 +19,7 @@ OPTIONS = st.builds(
     br_in_labels=st.booleans(), yuan_amounts=st.booleans(), shuffle_2019_cols=st.booleans(),
     narrative=st.booleans(), year_first_title=st.booleans(), shuffle_t4=st.booleans(), shuffle_t3=st.booleans(),
     t4_transposed=st.booleans(), drop_label_chars=st.booleans(), page_breaks=st.booleans(),
+    wrap_labels=st.booleans(),
 )
 
 
@@ -129,3 +130,10 @@ def test_labels_that_lost_a_character_and_page_breaks_inside_tables():
         near += any("the nearest codebook label" in w for w in result.warnings)
         assert_round_trip(gen)
     assert near > 10
+
+
+def test_labels_of_table_two_wrapped_onto_two_lines():
+    """``行政事业性`` / ``收费 0.5``: the row is found from the two halves (before, rows not found)."""
+    for seed in range(24):
+        form = ["tab", "pipe", "space"][seed % 3]
+        assert_round_trip(generate(seed, Options(form=form, wrap_labels=True), layout="2021" if seed % 2 else "2019"))

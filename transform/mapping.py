@@ -118,12 +118,22 @@ def row_values(
     if rec.has_numbers:
         return take_values(rec.values, n, drop_index=drop_index, grid=rec.grid), i + 1, rec.values
     nxt = records[i + 1] if i + 1 < stop else None
-    if rec.label and nxt is not None and not nxt.label and nxt.has_numbers:
+    if rec.label and nxt is not None and nxt.has_numbers and (not nxt.label or _label_tail(nxt.label, keywords)):
         return take_values(nxt.values, n, drop_index=drop_index, grid=nxt.grid), i + 2, nxt.values
     own_row = match_last(rec.last_label, keywords)
     if rec.in_table and own_row is not None and own_row == match_last(rec.label, keywords) and len(rec.values) >= n:
         return take_values(rec.values, n, drop_index=drop_index, grid=rec.grid), i + 1, rec.values
     return None, i + 1, []
+
+
+_TAIL_MAX = 6
+
+
+def _label_tail(label: str, keywords: dict[str, tuple[str, ...]], longest: int = _TAIL_MAX) -> bool:
+    """Whether a label may be the end of the label before it, wrapped onto the next line
+    (``事项``, ``收费``): short, no ordinal or digit, and naming no row of its own."""
+    return len(label) <= longest and not any(ch.isdigit() for ch in label) and "、" not in label \
+        and match_last(label, keywords) is None
 
 
 def runs_of(values: list[Value], cells: int, signed: bool = False) -> list[str] | None:
@@ -252,6 +262,13 @@ def map_t2(records: list[Record], sections: Sections, layout: str, out: TableRes
             header = cols
             unit = "元" if _YUAN_UNIT_RE.search(rec.label) else ""
         row = match_last(rec.label, T2_ROW_KEYWORDS)
+        wrapped = False
+        if row is None and (rec.has_numbers or (rec.in_table and rec.values)) and i > sections.t2 \
+                and _label_tail(rec.label, T2_ROW_KEYWORDS, 2 * _TAIL_MAX):
+            before = records[i - 1]  # a label wrapped onto two lines: 行政事业性 / 收费 0.5
+            if not before.values and match_last(before.label, T2_ROW_KEYWORDS) is None:
+                row = match_last(before.last_label + rec.label, T2_ROW_KEYWORDS)
+                wrapped = row is not None
         if row is None:
             if not rec.label and len(rec.values) == 1 and rec.values[0].number.note:
                 orphans.append(rec.values[0])
@@ -265,7 +282,10 @@ def map_t2(records: list[Record], sections: Sections, layout: str, out: TableRes
         order = [c for c in header if c in valid]
         if sorted(order) != sorted(valid):
             order = list(valid)
-        vals, nxt, src = row_values(records, i, stop, len(order), T2_ROW_KEYWORDS)
+        if wrapped:  # the values are this record's own, printed or blank
+            vals, nxt, src = take_values(rec.values, len(order), grid=rec.grid), i + 1, rec.values
+        else:
+            vals, nxt, src = row_values(records, i, stop, len(order), T2_ROW_KEYWORDS)
         if vals is None and orphans and len(rec.values) == len(order) - 1:
             vals = _with_orphan(rec.values, order, orphans, out.warnings, row)
         # Table 二 has no arithmetic to check a split against: only a text that lost every
