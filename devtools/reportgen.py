@@ -95,7 +95,7 @@ class Options:
     shuffle_2019_cols: bool = False
     narrative: bool = True
     year_first_title: bool = False
-    shuffle_t4: bool = False  # table 四's lawsuit groups and result columns in a random order (HTML)
+    shuffle_t4: bool = False  # table 四's lawsuit groups and result columns in a random order
     t4_transposed: bool = False  # table 四 with its results as rows and the three forums as columns
     drop_label_chars: bool = False  # a text layer that lost a character of some numbered labels of 三
     wrap_labels: bool = False  # text forms: some labels of 二 wrapped onto a second line (行政事业性 / 收费 …)
@@ -392,10 +392,12 @@ class Renderer:
             out.append(["", "", *[T4_SUIT_NAMES[s] for s in suits]])
             out.extend([T4_RESULT_NAMES[c], *[self.number(("t4", f, c)) for f in ["review", *suits]]] for c in results)
             return out
+        results, suits = self.t4_order()
+        heads = [T4_RESULT_NAMES[c] for c in results]
         out.append(["行政复议", "", "", "", "", "行政诉讼"])
-        out.append(["结果维持", "结果纠正", "其他结果", "尚未审结", "总计", "未经复议直接起诉", "", "", "", "", "复议后起诉"])
-        out.append(["", "", "", "", "", *(["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 2)])
-        out.append([self.number(("t4", r, c)) for r in T4_ROWS for c in T4_COLS])
+        out.append([*heads, T4_SUIT_NAMES[suits[0]], "", "", "", "", T4_SUIT_NAMES[suits[1]]])
+        out.append(["", "", "", "", "", *(heads * 2)])
+        out.append([self.number(("t4", r, c)) for r in ["review", *suits] for c in results])
         return out
 
     def text_tables(self) -> str:

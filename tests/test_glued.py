@@ -91,7 +91,7 @@ def test_ambiguous_cells_are_left_out_with_a_warning(parse):
 
 GLUED_OPTIONS = st.builds(Options, form=st.just("glued"), stray_spaces=st.booleans(),
                           drop_ordinals=st.booleans(), narrative=st.booleans(), subtotal=st.just(False),
-                          shuffle_t3=st.booleans(), t4_transposed=st.booleans())
+                          shuffle_t3=st.booleans(), t4_transposed=st.booleans(), shuffle_t4=st.booleans())
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -369,22 +369,30 @@ def solve_t3(
     return sol
 
 
-def _t4_rows_hold(acc: list[str]) -> bool:
-    """Prefix check for table 四: each completed row of five has total = the sum of the four."""
-    if len(acc) % 5:
-        return True
-    row = [int(x) for x in acc[-5:]]
-    return row[4] == sum(row[:4])
+def _row_adds_up(row: Sequence[int | float], total_at: int) -> bool:
+    return row[total_at] == sum(row) - row[total_at]
 
 
-def solve_t4(groups: list[str]) -> Solution:
-    """Split table 四's fifteen numbers (three rows of upheld, corrected, other, pending, total)."""
+def _t4_rows_hold(total_at: int = 4) -> Callable[[list[str]], bool]:
+    """Prefix check for table 四: each completed row of five has its total (at ``total_at``)
+    equal to the sum of the other four."""
+    def check(acc: list[str]) -> bool:
+        if len(acc) % 5:
+            return True
+        return _row_adds_up([int(x) for x in acc[-5:]], total_at)
+    return check
+
+
+def solve_t4(groups: list[str], total_at: int = 4) -> Solution:
+    """Split table 四's fifteen numbers (three rows of five results, the row's total at
+    ``total_at`` of each five: last in the template)."""
     sol = Solution()
-    best = list(itertools.islice(splits(groups, 15, check=_t4_rows_hold), MAX_COMBINATIONS + 1))
+    hold = _t4_rows_hold(total_at)
+    best = list(itertools.islice(splits(groups, 15, check=hold), MAX_COMBINATIONS + 1))
     if len(best) <= MAX_COMBINATIONS:  # a space may fall inside a number: every reading of the spaces
         seen: set[tuple[int | float, ...]] = set(best)
         for variant in space_readings(groups):
-            seen.update(itertools.islice(splits(variant, 15, check=_t4_rows_hold), MAX_COMBINATIONS + 1))
+            seen.update(itertools.islice(splits(variant, 15, check=hold), MAX_COMBINATIONS + 1))
             if len(seen) > MAX_COMBINATIONS:
                 break
         best = sorted(seen)
@@ -399,7 +407,7 @@ def solve_t4(groups: list[str]) -> Solution:
                 sol.values["t4"] = [None] * 15
                 sol.note = "too many splits"
                 return sol
-            v = sum(s[i + 4] != sum(s[i:i + 4]) for i in (0, 5, 10))
+            v = sum(not _row_adds_up(s[i:i + 5], total_at) for i in (0, 5, 10))
             if best_v is None or v < best_v:
                 best_v, best = v, [s]
             elif v == best_v:

@@ -149,3 +149,30 @@ def t4_places(grids: Grids, table: int, at: int, cols: list[int],
     if len(set(places)) != len(places):
         return None
     return places
+
+
+def t4_text_places(header: str) -> list[tuple[str, str]] | None:
+    """The (row, col) place of each of table 四's fifteen values named by a flattened header:
+    the forums in the order they are named (the last naming of 行政复议 counts, a section title
+    may name it before), each forum's five results in the order the header first names them.
+    None unless every name is there, or when the order is the template's."""
+    text = "".join(header.split())
+    start = text.rfind("行政复议")
+    if start < 0:
+        return None
+    text = text[start:]
+    forums = t4_text_forums(text)
+    results: list[tuple[int, str]] = []
+    for words, code in (("结果维持", "upheld"), ("结果纠正", "corrected"), ("其他结果", "other"),
+                        ("尚未审结", "pending"), ("总计", "total")):
+        pos = text.find(words)
+        if pos < 0:
+            return None
+        results.append((pos, code))
+    if forums is None:
+        return None
+    order = [code for _, code in sorted(results)]
+    places = [(forum, result) for forum in forums for result in order]
+    template = [(forum, result) for forum in ("review", "suit_direct", "suit_after_review")
+                for result in ("upheld", "corrected", "other", "pending", "total")]
+    return None if places == template else places

@@ -37,6 +37,7 @@ from gongkai.transform.headers import (
     t4_forums,
     t4_places,
     t4_text_forums,
+    t4_text_places,
 )
 from gongkai.transform.labels import (
     LAYOUT_MARKERS,
@@ -118,7 +119,8 @@ def row_values(
     if rec.has_numbers:
         return take_values(rec.values, n, drop_index=drop_index, grid=rec.grid), i + 1, rec.values
     nxt = records[i + 1] if i + 1 < stop else None
-    if rec.label and nxt is not None and nxt.has_numbers and (not nxt.label or _label_tail(nxt.label, keywords)):
+    tail = nxt is not None and (not nxt.label or _label_tail(nxt.label, keywords))
+    if rec.label and nxt is not None and tail and (nxt.has_numbers or (nxt.label and nxt.in_table and len(nxt.values) >= n)):
         return take_values(nxt.values, n, drop_index=drop_index, grid=nxt.grid), i + 2, nxt.values
     own_row = match_last(rec.last_label, keywords)
     if rec.in_table and own_row is not None and own_row == match_last(rec.label, keywords) and len(rec.values) >= n:
@@ -640,6 +642,17 @@ def _map_t4_transposed(records: list[Record], begin: int, end: int, out: TableRe
     return True
 
 
+def _t4_header_text(records: list[Record], begin: int, values: list[Value]) -> str:
+    """The labels printed from table 四's start up to its first value."""
+    first = values[0].cell
+    text = ""
+    for rec in records[begin:]:
+        if any(v.cell is first for v in rec.values):
+            return text + rec.label
+        text += rec.label
+    return text
+
+
 def map_t4(records: list[Record], start: int, end: int, out: TableResult,
            grids: Grids | None = None) -> None:
     begin = _first(records, lambda r: "复议" in r.label, start, end)
@@ -684,10 +697,18 @@ def map_t4(records: list[Record], start: int, end: int, out: TableResult,
     if len(stream) < need or resplit:  # (in glued text a space may fall inside a number)
         runs = runs_of(stream, need) if out.split_runs else None
         if runs is not None:
-            solved = solve_t4(runs).values["t4"]
-            for i, row in enumerate(T4_ROWS):
-                part = solved[i * len(T4_COLUMNS):(i + 1) * len(T4_COLUMNS)]
-                _glued_cells("t4", row, T4_COLUMNS, stream, part, out)
+            # the header's order of the columns, if it names one (the digits run in that order)
+            named = t4_text_places(_t4_header_text(records, begin, stream)) if stream else None
+            places = named or [(row, col) for row in T4_ROWS for col in T4_COLUMNS]
+            results = [c for _, c in places[:len(T4_COLUMNS)]]
+            if named is not None:
+                out.warnings.append("table 四: the header names its columns in another order than the template's; "
+                                    "the digits are split in that order")
+            solved = solve_t4(runs, results.index("total")).values["t4"]
+            for i in range(len(T4_ROWS)):
+                part = places[i * len(T4_COLUMNS):(i + 1) * len(T4_COLUMNS)]
+                _glued_cells("t4", part[0][0], [c for _, c in part], stream,
+                             solved[i * len(T4_COLUMNS):(i + 1) * len(T4_COLUMNS)], out)
             out.found.add("t4")
             return
         got = [v.cell.text for v in stream]
@@ -699,6 +720,10 @@ def map_t4(records: list[Record], start: int, end: int, out: TableResult,
     if places is not None and set(places) == set(template):
         if places != template:
             out.warnings.append("table 四 read by its header, whose columns are not in the template's order")
+    elif _grid_row(values) is None and (named := t4_text_places(_t4_header_text(records, begin, values))):
+        places = named
+        out.warnings.append("table 四: the header names its columns in another order than the template's: "
+                            + ", ".join(f"{r}.{c}" for r, c in named[:5]) + " …; read so")
     else:
         places = template
     for (row, col), value in zip(places, values):
