@@ -14,12 +14,12 @@ import csv
 import logging
 import math
 import re
-import unicodedata
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from gongkai.transform.numbers import nfkc
 from gongkai.paths import DATA_DIR
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class Region:
 
 def normalize_name(name: str) -> str:
     """NFKC, no whitespace: the form agencies are matched by."""
-    return "".join(unicodedata.normalize("NFKC", name).split())
+    return "".join(nfkc(name).split())
 
 
 def level_of(name: str) -> str:

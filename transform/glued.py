@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from gongkai.transform.numbers import nfkc
 
 _START_MARKS = ("第二十条第（一）项", "第二十条第(一)项", "第二十条第", "勾稽关系", "本年新收政府信息公开申请数量")
 _END_MARKS = ("存在的主要问题", "其他需要报告的事项")
@@ -273,7 +274,7 @@ def digit_groups(texts: Sequence[str]) -> list[str] | None:
     """The digit groups of a row's printed cells, or None if a cell is not a plain digit run."""
     groups = []
     for t in texts:
-        t = unicodedata.normalize("NFKC", t).replace(" ", "").replace("−", "-")
+        t = nfkc(t).replace(" ", "").replace("−", "-")
         if not t:
             continue
         if not _DIGITS_RE.match(t):

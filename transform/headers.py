@@ -13,6 +13,8 @@ template's order and says so.
 
 from __future__ import annotations
 
+import re
+
 from gongkai.transform.labels import T3_COL_KEYWORDS, match_last
 
 Grids = dict[int, list[list[str]]]
@@ -28,8 +30,12 @@ _T4_RESULTS = (("维持", "upheld"), ("纠正", "corrected"), ("其他", "other"
 _T3_GROUP_WORDS = ("法人或其他组织", "法人或者其他组织", "法人及其他组织", "申请人情况")
 
 
+_DIGIT_RE = re.compile(r"\d")
+
+
 def _is_value_row(row: list[str]) -> bool:
-    return any(any(ch.isdigit() for ch in cell) for cell in row) and not any("第" in cell for cell in row)
+    text = "".join(row)
+    return _DIGIT_RE.search(text) is not None and "第" not in text
 
 
 def header_rows(grids: Grids, table: int, at: int) -> list[list[str]]:

@@ -31,10 +31,10 @@ _BLOCK_TAGS = (
 _SKIP_TAGS = ("script", "style", "noscript", "template", "iframe", "select", "option", "button", "svg", "object")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _MAX_SPAN = 100
-_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, huge_tree=True)
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, huge_tree=True, encoding="utf-8")
 _STAT_RE = re.compile(r"申请|复议|第二十条|信息内容|规范性文件|行政许可")
 _MARK = "\ue000"  # a private-use character as the table placeholder
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not allowed in lxml's text
+_CONTROL_TABLE = bytes(0x20 if b in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F) else b for b in range(256))
 
 
 def _span(el: etree._Element, name: str) -> int:
@@ -78,8 +78,17 @@ def build_grid(table: etree._Element, index: int) -> tuple[Grid, list[Line]]:
             while c < len(row) and row[c] is not None:
                 c += 1
             text = _cell_text(td)
-            rs, cs = _span(td, "rowspan"), _span(td, "colspan")
+            rs = _span(td, "rowspan") if td.get("rowspan") is not None else 1
+            cs = _span(td, "colspan") if td.get("colspan") is not None else 1
             slot = (r, c, text)
+            if rs == 1 and cs == 1:  # the common cell: one place
+                if c < len(row):
+                    row[c] = slot
+                else:
+                    row.extend([None] * (c - len(row)))
+                    row.append(slot)
+                c += 1
+                continue
             for dr in range(rs):
                 while len(grid) <= r + dr:
                     grid.append([])
@@ -93,26 +102,26 @@ def build_grid(table: etree._Element, index: int) -> tuple[Grid, list[Line]]:
     n_cols = max((len(row) for row in grid), default=0)
     grid_rows: list[list[str]] = []
     lines: list[Line] = []
+    origins: dict[tuple[int, int], Origin] = {}
     for r, row in enumerate(grid):
-        texts: list[str] = []
+        texts = [slot[2] if slot is not None else "" for slot in row]
         cells: list[TextCell] = []
         last: tuple[int, int, str] | None = None
         for slot in row:
-            if slot is None:
-                texts.append("")
-                continue
-            r0, c0, text = slot
-            texts.append(text)
-            if slot is last:
-                continue  # same cell spanning columns
+            if slot is None or slot is last:
+                continue  # nothing there, or the same cell spanning columns
             last = slot
+            r0, c0, text = slot
             if r0 != r and (not text or parse_number(text) is not None):
                 continue  # a number (or blank) spanning rows belongs to its first row only
-            cells.append(TextCell(text, Origin(index, r0, c0)))
+            origin = origins.get((r0, c0))
+            if origin is None:
+                origin = origins[(r0, c0)] = Origin(index, r0, c0)
+            cells.append(TextCell(text, origin))
         texts.extend([""] * (n_cols - len(texts)))
         grid_rows.append(texts)
         # A row of blank cells is a row of zeros (table 四 printed empty); a short one is a spacer.
-        if any(cell.text for cell in cells) or len(cells) >= 5:
+        if len(cells) >= 5 or any(cell.text for cell in cells):
             lines.append(Line(cells, in_table=True, grid=True))
     return Grid(index, grid_rows), lines
 
@@ -127,13 +136,15 @@ def browser_markup(text: str) -> str:
 
 def read_html(text: str, *, unglue: bool = False, browser: bool = False) -> Document:
     """Read an HTML page or fragment (``browser``: from html5lib's tree of it)."""
-    text = _CONTROL_RE.sub(" ", _XML_DECL_RE.sub("", text))
+    text = _XML_DECL_RE.sub("", text)
     if browser:
         text = browser_markup(text)
     if not text.strip():
         raise ParseFailure("empty document")
+    # as UTF-8 bytes, control characters (not allowed in lxml's text) become spaces in one C pass
+    data = text.encode("utf-8", "surrogatepass").translate(_CONTROL_TABLE)
     try:
-        root = etree.fromstring(text, _PARSER)
+        root = etree.fromstring(data, _PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ParseFailure(f"unparseable HTML: {exc}") from exc
     if root is None:

@@ -136,8 +136,20 @@ def _match_last(label: str, keywords: dict[str, tuple[str, ...]]) -> str | None:
     return best_code
 
 
+_FIND_CACHE: dict[tuple[int, str], tuple[str, ...]] = {}
+
+
 def find_all(label: str, keywords: dict[str, tuple[str, ...]]) -> list[str]:
     """Codes whose keywords occur in ``label``, ordered by where they first occur."""
+    key = (id(keywords), label)
+    if key not in _FIND_CACHE:
+        if len(_FIND_CACHE) > 50_000:
+            _FIND_CACHE.clear()
+        _FIND_CACHE[key] = tuple(_find_all(label, keywords))
+    return list(_FIND_CACHE[key])
+
+
+def _find_all(label: str, keywords: dict[str, tuple[str, ...]]) -> list[str]:
     found: list[tuple[int, str]] = []
     for code, words in keywords.items():
         positions = [label.find(w) for w in words if w in label]

@@ -21,9 +21,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
+from gongkai.transform.numbers import nfkc
 from gongkai.transform.document import Document
 
 _TITLE_RE = re.compile(
@@ -88,7 +88,7 @@ def _strip_lead(t: str) -> str:
 
 def split_title(title: str) -> tuple[str | None, int | None]:
     """Agency and covered year from a report title (or a letter sending it)."""
-    t = _arabic_years(unicodedata.normalize("NFKC", title).strip())
+    t = _arabic_years(nfkc(title).strip())
     t = _LETTER_TAIL_RE.sub("", "".join(t.split()))
     t = _strip_lead(t)
     m = _YEAR_RE.search(t)
@@ -113,7 +113,7 @@ def split_title(title: str) -> tuple[str | None, int | None]:
 
 def reads_as_title(text: str) -> bool:
     """Whether a text is a report's title (not a cover letter, a notice or a column name)."""
-    t = "".join(unicodedata.normalize("NFKC", text).split())
+    t = "".join(nfkc(text).split())
     if _NOT_TITLE_RE.search(t) or len(t) > 90:
         return False
     agency, year = split_title(t)

@@ -10,8 +10,9 @@ apart (``规范性文件 77132470`` with the text saying "制发的规范性文�
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
+
+from gongkai.transform.numbers import nfkc
 
 _PATTERNS: tuple[tuple[tuple[str, str, str], re.Pattern[str]], ...] = (
     (("t2", "normative", "issued"),
@@ -23,7 +24,7 @@ _PATTERNS: tuple[tuple[tuple[str, str, str], re.Pattern[str]], ...] = (
 
 def stated_counts(lines: Sequence[str]) -> dict[tuple[str, str, str], int]:
     """Cells whose value the narrative states exactly once (conflicting statements are ignored)."""
-    text = "".join(unicodedata.normalize("NFKC", "".join(lines)).split())
+    text = "".join(nfkc("".join(lines)).split())
     found: dict[tuple[str, str, str], int] = {}
     for key, pattern in _PATTERNS:
         values = {int(m.group(1)) for m in pattern.finditer(text)}

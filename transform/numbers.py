@@ -53,9 +53,15 @@ def collapse_space(text: str) -> str:
     return " ".join(text.split())
 
 
+def nfkc(text: str) -> str:
+    """NFKC (full-width → half-width …), with the quick check first: most text is already in
+    that form, and normalising it anyway costs about a quarter of a microsecond per character."""
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
 def normalize_text(text: str) -> str:
     """NFKC (full-width → half-width) and collapsed whitespace: the form used for matching."""
-    return collapse_space(unicodedata.normalize("NFKC", text))
+    return collapse_space(nfkc(text))
 
 
 def parse_number(text: str) -> Number | None:

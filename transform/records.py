@@ -14,11 +14,11 @@ can hold several records (``规章 0 0 0 规范性文件 5 5 5``).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gongkai.transform.document import Line, Origin, TextCell
-from gongkai.transform.numbers import BLANK, Number, parse_number
+from gongkai.transform.numbers import BLANK, Number, nfkc, parse_number
 
 _NUMBER_RUN_RE = re.compile(r"^[0-9０-９.,]+(?: [0-9０-９.,]+)+$")
 
@@ -49,9 +49,10 @@ class Record:
         return any(not v.blank for v in self.values)
 
 
+@lru_cache(maxsize=8192)
 def normalize_label(text: str) -> str:
     """NFKC, without whitespace: ``（三） 不予公开`` → ``(三)不予公开``."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
+    return "".join(nfkc(text).split())
 
 
 def _split_number_runs(cells: list[TextCell]) -> list[TextCell]:
