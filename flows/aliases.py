@@ -1,7 +1,7 @@
 """Agency aliases: when an agency is renamed, its old name becomes an alias of the new one.
 
-Reports already loaded under the old name move to the new agency; reports loaded later
-under the old name resolve to it too.
+Reports already loaded under the old name move to the new agency (and its report keys, so
+a year has one current report); reports loaded later under the old name resolve to it too.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from gongkai.flows.identity import merge_agencies
 from gongkai.transform.agency import normalize_name
 
 
@@ -23,26 +24,36 @@ class AliasError(ValueError):
     pass
 
 
+def _one_agency(con: duckdb.DuckDBPyConnection, name: str) -> int | None:
+    """The agency printed with this name; an error when namesakes (two districts' 区科工信局)
+    make it ambiguous."""
+    ids = [i for (i,) in con.execute("SELECT agency_id FROM agency WHERE name_norm = ? ORDER BY agency_id",
+                                     [normalize_name(name)]).fetchall()]
+    if len(ids) > 1:
+        rows = con.execute("SELECT agency_id, coalesce(county, city, province, '?') FROM agency "
+                           "WHERE agency_id IN (SELECT unnest(?)) ORDER BY agency_id", [ids]).fetchall()
+        raise AliasError(f"{len(ids)} agencies are named {name!r} (" + ", ".join(f"id {i} in {p}" for i, p in rows)
+                         + "): an alias between namesakes would merge different agencies")
+    return ids[0] if ids else None
+
+
 def add_alias(con: duckdb.DuckDBPyConnection, old: str, new: str, note: str = "") -> int:
-    """Make ``old`` an alias of the agency named ``new``; returns the reports moved."""
+    """Make ``old`` an alias of the agency named ``new``; returns the reports moved. The moved
+    reports become the new agency's (one current version per year: ok beats partial, then the
+    latest loaded)."""
     old_n, new_n = normalize_name(old), normalize_name(new)
     if old_n == new_n:
         raise AliasError("the old and the new name are the same")
-    target = con.execute("SELECT agency_id FROM agency WHERE name_norm = ?", [new_n]).fetchall()
-    if not target:
+    new_id = _one_agency(con, new)
+    if new_id is None:
         raise AliasError(f"no agency named {new!r} in the warehouse (load one of its reports first)")
-    new_id = target[0][0]
-    source = con.execute("SELECT agency_id FROM agency WHERE name_norm = ?", [old_n]).fetchall()
+    old_id = _one_agency(con, old)
     con.execute("BEGIN TRANSACTION")
     try:
         moved = 0
-        if source:
-            old_id = source[0][0]
+        if old_id is not None and old_id != new_id:
             moved = con.execute("SELECT count(*) FROM report WHERE agency_id = ?", [old_id]).fetchall()[0][0]
-            con.execute("UPDATE report SET agency_id = ? WHERE agency_id = ?", [new_id, old_id])
-            con.execute("UPDATE cell SET agency_id = ? WHERE agency_id = ?", [new_id, old_id])
-            con.execute("UPDATE agency_alias SET agency_id = ? WHERE agency_id = ?", [new_id, old_id])
-            con.execute("DELETE FROM agency WHERE agency_id = ?", [old_id])
+            merge_agencies(con, new_id, [old_id])
         con.execute("INSERT OR REPLACE INTO agency_alias (alias, agency_id, note) VALUES (?, ?, ?)",
                     [old_n, new_id, note or None])
         con.execute("COMMIT")

@@ -1,7 +1,11 @@
 """Loading parse results into the warehouse: versioned, idempotent, one transaction per report.
 
-- A report is identified by ``report_key``: ``agency|year`` when the parse found both, else
-  its source. A failed parse gets ``failed:<source>`` so that it never replaces a good report.
+- A report is identified by ``report_key``: ``agency:<agency id>|<year>`` when the parse found
+  both, else its source. A failed parse gets ``failed:<source>`` so that it never replaces a
+  good report. The agency is found by alias, else by identity (flows/identity.py): the region
+  code (from the name, else from the source's owner) and the name without its leading places.
+- Exactly one version of a report is current: ok beats partial beats failed, then the latest
+  seen; the same content is current under one report only.
 - A version is identified by (report_key, content SHA-256, output SHA-256): loading the same
   file twice changes nothing; changed content or a parser that reads it differently makes a
   new version, which becomes the current one; older versions are kept.
@@ -23,7 +27,8 @@ from datetime import UTC, date, datetime
 import duckdb
 import pyarrow as pa
 
-from gongkai.transform.agency import level_of, normalize_name, resolve_regions
+from gongkai.flows.identity import agency_key
+from gongkai.transform.agency import Region, agency_identity, level_of, normalize_name, resolve_regions
 from gongkai.transform.models import STATUS_RANK, CellValue, Check, ParseResult, output_sha256
 
 log = logging.getLogger(__name__)
@@ -79,11 +84,13 @@ class LoadSummary:
                 "failed_parse": self.failed_parse, "errors": list(self.errors), "cells": self.cells}
 
 
-def report_key(result: ParseResult) -> str:
+def report_key(result: ParseResult, agency_id: int | None) -> str:
+    """``agency:<id>|<year>``; ``failed:<source>`` for a failed parse (it never replaces a good
+    report), ``source:<source>`` when the parse found no agency or year."""
     if result.status == "failed":
         return f"failed:{result.source}"
-    if result.agency and result.year:
-        return f"{normalize_name(result.agency)}|{result.year}"
+    if agency_id is not None and result.year:
+        return agency_key(agency_id, result.year)
     return f"source:{result.source}"
 
 
@@ -121,10 +128,20 @@ class _Version:
     new: bool = False
 
 
+@dataclass(frozen=True)
+class _NewAgency:
+    agency_id: int
+    name: str
+    norm: str
+    identity: str
+    region: Region
+    place: str | None
+
+
 @dataclass
 class _Plan:
     planned: list[_Planned] = field(default_factory=list)
-    new_agencies: list[tuple[str, str, str | None]] = field(default_factory=list)  # name, norm, place
+    new_agencies: list[_NewAgency] = field(default_factory=list)
     current: set[int] = field(default_factory=set)  # new report_ids written as current
     demote: list[int] = field(default_factory=list)  # stored versions that stop being current
     promote: list[int] = field(default_factory=list)  # stored versions that become current again
@@ -135,11 +152,14 @@ class Loader:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
-        self.agency_ids: dict[str, int] = {}
-        for agency_id, name_norm in con.execute("SELECT agency_id, name_norm FROM agency").fetchall():
-            self.agency_ids[name_norm] = agency_id
-        for alias, agency_id in con.execute("SELECT alias, agency_id FROM agency_alias").fetchall():
-            self.agency_ids.setdefault(normalize_name(alias), agency_id)
+        self.agency_ids: dict[str, int] = {}  # identity → agency
+        for agency_id, identity in con.execute("SELECT agency_id, identity FROM agency").fetchall():
+            if identity:
+                self.agency_ids[identity] = agency_id
+        self.aliases: dict[str, int] = {  # an alias names its agency wherever it comes from
+            normalize_name(alias): agency_id
+            for alias, agency_id in con.execute("SELECT alias, agency_id FROM agency_alias").fetchall()}
+        self._regions: dict[tuple[str, str | None], Region] = {}
         row = con.execute("SELECT coalesce(max(report_id), 0), (SELECT coalesce(max(agency_id), 0) FROM agency) "
                           "FROM report").fetchall()[0]
         self._code_cache: dict[tuple[tuple[str, str, str], ...], tuple[pa.Array, pa.Array, pa.Array]] = {}
@@ -207,15 +227,48 @@ class Loader:
                     v.seen = top
         return found
 
+    def _region(self, norm: str, place: str | None) -> Region:
+        return self._regions[(norm, place)]
+
+    def _resolve(self, items: list[Incoming]) -> None:
+        """The regions of the batch's agency names (with their sources' places), once each."""
+        wanted = sorted({(normalize_name(it.result.agency), it.place) for it in items if it.result.agency}
+                        - set(self._regions), key=lambda p: (p[0], p[1] or ""))
+        if not wanted:
+            return
+        if len(self._regions) > 100_000:
+            self._regions.clear()
+        for pair, region in zip(wanted, resolve_regions([n for n, _ in wanted], [p for _, p in wanted])):
+            self._regions[pair] = region
+
+    def _agency_of(self, item: Incoming, plan: _Plan) -> int | None:
+        """The agency a result belongs to: by alias, else by identity; a new one if neither."""
+        name = item.result.agency
+        if not name:
+            return None
+        norm = normalize_name(name)
+        if norm in self.aliases:
+            return self.aliases[norm]
+        region = self._region(norm, item.place)
+        identity = agency_identity(name, region)
+        agency_id = self.agency_ids.get(identity)
+        if agency_id is None:
+            agency_id = self.agency_ids[identity] = self.next_agency_id
+            self.next_agency_id += 1
+            plan.new_agencies.append(_NewAgency(agency_id, name, norm, identity, region, item.place))
+        return agency_id
+
     def _plan(self, items: list[Incoming], summary: LoadSummary) -> _Plan:
-        keyed = [(it, report_key(it.result), it.result.sha256 or "", it.result.output_sha256 or output_sha256(it.result))
-                 for it in items]
+        plan = _Plan()
+        self._resolve(items)
+        agencies = [self._agency_of(it, plan) for it in items]
+        keyed = [(it, report_key(it.result, aid), it.result.sha256 or "",
+                  it.result.output_sha256 or output_sha256(it.result)) for it, aid in zip(items, agencies)]
         failed_keys = [f"failed:{it.result.source}" for it, key, _, _ in keyed if not key.startswith("failed:")]
         existing = self._existing([k for _, k, _, _ in keyed] + failed_keys)
-        plan = _Plan()
         touched: set[str] = set()
         clock = max((v.seen for vs in existing.values() for v in vs), default=0)
-        for item, key, content, output in keyed:
+        for (item, key, content, output), agency_id in zip(keyed, agencies):
             versions = existing.setdefault(key, [])
             clock += 1
             touched.add(key)
@@ -227,14 +280,6 @@ class Loader:
                 summary.count(item, "unchanged")
                 continue
             version = max((v.version for v in versions), default=0) + 1
-            agency_id = None
-            if item.result.agency:
-                norm = normalize_name(item.result.agency)
-                agency_id = self.agency_ids.get(norm)
-                if agency_id is None:
-                    agency_id = self.agency_ids[norm] = self.next_agency_id
-                    self.next_agency_id += 1
-                    plan.new_agencies.append((item.result.agency, norm, item.place))
             rid = self.next_report_id
             self.next_report_id += 1
             had_current = any(v.current for v in versions)
@@ -266,7 +311,34 @@ class Loader:
                 elif should and not v.current:
                     plan.promote.append(v.report_id)
         plan.current = current_new
+        self._one_key_per_content(plan, existing)
         return plan
+
+    def _one_key_per_content(self, plan: _Plan, existing: dict[str, list[_Version]]) -> None:
+        """The same bytes are one report: when a new current version's content is current under
+        another key too (a parser that now names the agency differently, the same file from a
+        source placing it elsewhere), the newer reading stays current and the other goes."""
+        new_current = [p for p in plan.planned if p.report_id in plan.current]
+        if not new_current:
+            return
+        latest: dict[str, _Planned] = {}
+        for p in new_current:  # within the batch, the last one loaded wins
+            if p.content in latest and latest[p.content].key != p.key:
+                plan.current.discard(latest[p.content].report_id)
+            latest[p.content] = p
+        contents = pa.table({"content_sha256": pa.array(sorted(latest), pa.string())})
+        self.con.register("_gk_contents", contents)
+        try:
+            rows = self.con.execute(
+                "SELECT r.report_id, r.report_key, r.content_sha256 FROM report r JOIN _gk_contents USING "
+                "(content_sha256) WHERE r.is_current").fetchall()
+        finally:
+            self.con.unregister("_gk_contents")
+        for rid, key, content in rows:
+            if key != latest[content].key and rid not in plan.demote:
+                plan.demote.append(rid)
+                if rid in plan.promote:
+                    plan.promote.remove(rid)
 
     # -- writing ----------------------------------------------------------------------------------
     def _write(self, items: list[Incoming]) -> LoadSummary:
@@ -305,22 +377,26 @@ class Loader:
         summary.cells = cells.num_rows
         return summary
 
-    def _agency_table(self, new: list[tuple[str, str, str | None]]) -> pa.Table:
-        regions = resolve_regions([name for name, _, _ in new], [place for _, _, place in new]) if new else []
-        for (name, _, _), region in zip(new, regions):
-            if region.note:
-                log.warning("region of %s left unresolved: %s", name, region.note)
+    @staticmethod
+    def _agency_table(new: list[_NewAgency]) -> pa.Table:
+        for a in new:
+            if a.region.note:
+                log.warning("region of %s left unresolved: %s", a.name, a.region.note)
+        regions = [a.region for a in new]
         return pa.table({
-            "agency_id": pa.array([self.agency_ids[norm] for _, norm, _ in new], pa.int32()),
-            "name": pa.array([name for name, _, _ in new], pa.string()),
-            "name_norm": pa.array([norm for _, norm, _ in new], pa.string()),
+            "agency_id": pa.array([a.agency_id for a in new], pa.int32()),
+            "identity": pa.array([a.identity for a in new], pa.string()),
+            "name": pa.array([a.name for a in new], pa.string()),
+            "name_norm": pa.array([a.norm for a in new], pa.string()),
             "province": pa.array([r.province for r in regions], pa.string()),
             "city": pa.array([r.city for r in regions], pa.string()),
             "county": pa.array([r.county for r in regions], pa.string()),
             "province_code": pa.array([r.province_code for r in regions], pa.string()),
             "city_code": pa.array([r.city_code for r in regions], pa.string()),
             "county_code": pa.array([r.county_code for r in regions], pa.string()),
-            "level": pa.array([level_of(name) for name, _, _ in new], pa.string()),
+            "level": pa.array([level_of(a.name) for a in new], pa.string()),
+            "place": pa.array([a.place for a in new], pa.string()),
+            "region_note": pa.array([a.region.note for a in new], pa.string()),
         })
 
     @staticmethod
@@ -347,6 +423,7 @@ class Loader:
             "form": pa.array([r.form for r in rs], pa.string()),
             "encoding": pa.array([r.encoding for r in rs], pa.string()),
             "fetched_at": pa.array([p.item.fetched_at for p in planned], pa.timestamp("us")),
+            "place": pa.array([p.item.place for p in planned], pa.string()),
             "loaded_at": pa.array([now] * len(planned), pa.timestamp("us")),
         })
 

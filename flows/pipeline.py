@@ -120,9 +120,10 @@ class _Loading:
     """The single writer's side of a run: loads parse batches in order, one transaction each."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, summary: RunSummary, progress: Progress | None,
-                 owners: dict[str, str] | None = None) -> None:
+                 owners: dict[str, str] | None = None, places: dict[str, str] | None = None) -> None:
         self.loader = Loader(con)
-        self.owners = owners or {}
+        self.owners = owners or {}  # crawl source → its owner (where its agencies are)
+        self.places = places or {}  # report URL → the place it was loaded with before (re-parse)
         self.summary = summary
         self.progress = progress
         self.done = 0
@@ -130,7 +131,7 @@ class _Loading:
 
     def load(self, jobs: list[ParseJob], results: list[ParseResult], total: int) -> LoadSummary:
         items = [Incoming(result, source_url=job.url, fetched_at=job.fetched_at, source_name=job.source_name,
-                          place=self.owners.get(job.source_name or "") or None)
+                          place=self.owners.get(job.source_name or "") or self.places.get(job.url) or None)
                  for job, result in zip(jobs, results)]
         got = self.loader.load(items, batch_size=LOAD_BATCH)
         _add_load(self.summary, got)
@@ -266,6 +267,16 @@ def nightly(sources: list[Source], data_dir: Path, *, options: FetchOptions | No
 REPORT_KINDS = ("report", "file")  # what re-parsing reads from the archive
 
 
+def known_places(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Report URL → the place (source owner) it was last loaded with."""
+    try:
+        rows = con.execute("SELECT source_url, arg_max(place, report_id) FROM report WHERE place IS NOT NULL "
+                           "GROUP BY source_url").fetchall()
+    except duckdb.Error:  # a warehouse from before places were recorded
+        return {}
+    return dict(rows)
+
+
 def archived_documents(archive: RawArchive) -> list[IndexEntry]:
     """The latest archived body of every report page and loaded file (from the archive index)."""
     latest: dict[str, IndexEntry] = {}
@@ -306,8 +317,25 @@ class ReparseRun:
                                                             if e.kind != "file"])
         self.docs = archived_documents(self.archive)
         self.summary.reports_found = len(self.docs)
-        self.loading = _Loading(self.con, self.summary, self.progress)
+        self.loading = _Loading(self.con, self.summary, self.progress, places=self._known_places())
         return self
+
+    def _known_places(self) -> dict[str, str]:
+        """Where each report was placed when it was loaded (its source's owner): a re-parse knows
+        no sources, and namesakes (two districts' 区科工信局) need it. A rebuild reads it from
+        the old warehouse when that can still be read."""
+        if not self.rebuild:
+            return known_places(self.con)
+        if not self.path.exists():
+            return {}
+        try:
+            check_file(self.path)  # a damaged file is not read further
+            with duckdb.connect(str(self.path), read_only=True) as old:
+                return known_places(old)
+        except (duckdb.Error, WarehouseError) as exc:
+            log.warning("the old warehouse cannot be read for the reports' places (%s): namesakes without "
+                        "a place of their own stay unresolved", exc)
+            return {}
 
     def jobs(self) -> list[list[ParseJob]]:
         """The archived documents in parse batches."""

@@ -27,11 +27,13 @@ from gongkai.flows.integrity import (
     mark_verified,
     scan_blocks,
 )
+from gongkai.flows.identity import backfill_identities, settle
 from gongkai.paths import SQL_DIR
 
 log = logging.getLogger(__name__)
 
 WAREHOUSE_FILE = "warehouse.duckdb"
+IDENTITY_VERSION = 4  # the migration that moved report keys from names to agency ids
 _MIGRATION_RE = re.compile(r"^(\d{3})_[\w-]+\.sql$")
 _CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
@@ -172,12 +174,18 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(file.read_text(encoding="utf-8"))
+            if version == IDENTITY_VERSION:
+                settle(con)  # keys moved from names to agency ids: one current version per report
             con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, file.stem])
             con.execute("COMMIT")
         except duckdb.Error as exc:
             con.execute("ROLLBACK")
             raise WarehouseError(f"migration {file.name} failed on {path}: {exc}") from exc
     con.execute("BEGIN TRANSACTION")
+    merged = backfill_identities(con)
+    if merged:
+        log.warning("%d agencies of %s turned out to be others (same place and name): merged, their names "
+                    "kept as aliases", merged, path)
     con.execute("DELETE FROM codebook")
     con.execute(
         "INSERT INTO codebook SELECT \"table\", axis, code, layouts, label_zh, label_en, unit, note "

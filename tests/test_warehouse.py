@@ -90,8 +90,8 @@ def test_changed_report_becomes_a_new_version(warehouse):
     summary = Loader(warehouse).load([Incoming(changed)])
     assert summary.changed == 1
     versions = warehouse.execute(
-        "SELECT version, is_current FROM report WHERE report_key LIKE '郑州市上街区科学技术和工业信息化局|2022' "
-        "ORDER BY version").fetchall()
+        "SELECT version, is_current FROM report JOIN agency USING (agency_id) "
+        "WHERE agency.name = '郑州市上街区科学技术和工业信息化局' AND year = 2022 ORDER BY version").fetchall()
     assert versions == [(1, False), (2, True)]
     value = warehouse.execute(
         "SELECT value FROM v_cells WHERE agency LIKE '郑州市上街区%' AND row_code = 'normative' AND col_code = 'in_force'"
@@ -117,8 +117,17 @@ def test_every_view_and_check_runs(warehouse):
 
 
 def test_checks_catch_a_broken_warehouse(warehouse):
-    warehouse.execute("UPDATE report SET is_current = false WHERE report_id = 1")
-    assert run_checks(warehouse)["one_current_version"] == 1
+    warehouse.execute("INSERT INTO report SELECT * REPLACE (report_id + 1000 AS report_id, version + 1 AS version) "
+                      "FROM report WHERE report_id = 1")
+    checks = run_checks(warehouse)
+    assert checks["one_current_version"] == 1  # two current versions of one report
+    assert checks["one_current_per_agency_year"] == 1 and checks["one_report_per_content"] == 1
+    warehouse.execute("UPDATE report SET report_key = 'source:elsewhere', agency_id = NULL WHERE report_id = 1001")
+    checks = run_checks(warehouse)
+    assert checks["one_current_version"] == 0 and checks["one_current_per_agency_year"] == 0
+    assert checks["one_report_per_content"] == 1  # the same bytes current under two reports
+    warehouse.execute("INSERT INTO agency_alias VALUES ('某局', 99999, NULL)")
+    assert run_checks(warehouse)["agencies_resolve"] == 1
 
 
 def test_summary_view(warehouse):
@@ -277,8 +286,7 @@ def test_renamed_agency_alias(warehouse):
     # a later report under the old name resolves to the new agency
     text = (REAL / "040.txt").read_text(encoding="utf-8").replace("2021年度", "2022年度")
     Loader(warehouse).load([Incoming(parse_report(text.encode(), "040-2022.txt"))])
-    ids = warehouse.execute("SELECT DISTINCT agency_id FROM report WHERE report_key LIKE '平潭综合实验区管委会办公室|%'"
-                            ).fetchall()
+    ids = warehouse.execute("SELECT DISTINCT agency_id FROM report WHERE source_url = '040-2022.txt'").fetchall()
     target = warehouse.execute("SELECT agency_id FROM agency WHERE name = '平潭综合实验区'").fetchall()
     assert ids == target
     with pytest.raises(AliasError, match="no agency named"):

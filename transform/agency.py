@@ -6,6 +6,17 @@ region they govern.
 
 >>> level_of("郑州市上街区峡窝镇人民政府"), level_of("上海市人民政府办公厅"), level_of("某某县人民政府")
 ('township_street', 'department', 'government')
+
+An agency's identity is its region code and its name without the place names leading it, so
+that ``上街区科学技术和工业信息化局`` and ``郑州市上街区科学技术和工业信息化局`` are one agency
+and two districts' ``区科工信局`` are two:
+
+>>> r = Region(province="河南省", city="郑州市", county="上街区", province_code="410000",
+...            city_code="410100", county_code="410106")
+>>> agency_identity("郑州市上街区科学技术和工业信息化局", r), agency_identity("区科工信局", r)
+('410106|科学技术和工业信息化局', '410106|科工信局')
+>>> agency_identity("鼓楼区人民政府", Region(note="4 places"))
+'|鼓楼区人民政府'
 """
 
 from __future__ import annotations
@@ -172,3 +183,40 @@ def resolve_regions(names: Sequence[str], places: Sequence[str | None] | None = 
             county_code=code if county else None,
         ))
     return out
+
+
+_SUFFIX_RE = re.compile(r"(省|市|自治区|特别行政区|自治州|地区|盟|区|县|自治县|旗)$")
+
+
+def core_name(name: str, region: Region) -> str:
+    """The name without the place names that lead it (河南省郑州市上街区科工信局 → 科工信局); a
+    name that names no place loses a leading 区/县/市 (区科工信局 → 科工信局: the district's)."""
+    core = normalize_name(name)
+    places = [alias for alias, _ in _aliases()]
+    for part in (region.province, region.city, region.county):
+        if part:
+            places.append(part)
+            stem = _SUFFIX_RE.sub("", part)
+            if len(stem) >= 2:
+                places.append(stem)
+    places.sort(key=len, reverse=True)
+    stripped = False
+    changed = True
+    while changed:
+        changed = False
+        for place in places:
+            if core.startswith(place) and len(core) > len(place) + 1:
+                core, changed, stripped = core[len(place):], True, True
+                break
+    if not stripped and len(core) > 3 and core[0] in "省市区县旗":
+        core = core[1:]
+    return core
+
+
+def agency_identity(name: str, region: Region) -> str:
+    """``code|core name``: the most specific region code (from the name, else from its source's
+    owner) and the name without its places; ``|name`` when no region is known."""
+    code = region.county_code or region.city_code or region.province_code
+    if not code:
+        return "|" + normalize_name(name)
+    return f"{code}|{core_name(name, region)}"
