@@ -19,11 +19,14 @@ import os
 import re
 import shutil
 import uuid
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from gongkai import PARSER_VERSION, __version__
 from gongkai.paths import SQL_DIR
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,12 @@ class ExportSummary:
     out: Path
     files: int
     cells: int
+    years_written: list[str] = field(default_factory=list)  # years whose cells were written anew
+    years_reused: list[str] = field(default_factory=list)  # years whose files were unchanged: kept
+
+
+EXPORT_INFO = "export.json"
+EXPORT_FORMAT_VERSION = 2  # the layout of the export's files (bump when a file or column changes)
 
 
 def _sql(name: str) -> str:
@@ -138,9 +147,10 @@ def export(con: duckdb.DuckDBPyConnection, out: Path, fmt: str = "parquet", *,
     except OSError as exc:
         raise ExportError(f"cannot create {out.parent}: {exc.strerror or exc}") from exc
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    summary = ExportSummary(out=out, files=0, cells=0)
     try:
         tmp.mkdir()
-        _write(con, tmp, fmt)
+        _write(con, tmp, fmt, out if state == "export" else None, summary)
         _swap(tmp, out, state)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -151,9 +161,9 @@ def export(con: duckdb.DuckDBPyConnection, out: Path, fmt: str = "parquet", *,
     except ExportError:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    files = sum(1 for p in out.rglob("*") if p.is_file())
-    cells = con.execute("SELECT count(*) FROM v_cells").fetchall()[0][0]
-    return ExportSummary(out=out, files=files, cells=int(cells))
+    summary.files = sum(1 for p in out.rglob("*") if p.is_file())
+    summary.cells = int(con.execute("SELECT count(*) FROM v_cells").fetchall()[0][0])
+    return summary
 
 
 def _quote(path: Path) -> str:
@@ -176,7 +186,8 @@ def _write_xlsx(con: duckdb.DuckDBPyConnection, tmp: Path) -> None:
         reports = con.execute(f"SELECT * REPLACE (array_to_string(warnings, ' | ') AS warnings, "
                               f"array_to_string(uncertain, ' ') AS uncertain) FROM ({_sql('reports')})").df()
         for name, frame in (("reports", reports), ("agencies", con.execute(_sql("agencies")).df()),
-                            ("checks", con.execute(_sql("checks")).df())):
+                            ("checks", con.execute(_sql("checks")).df()),
+                            ("cross_year_warnings", con.execute(_sql("cross_year_warnings")).df())):
             if len(frame) > EXCEL_ROWS:
                 raise ExportError(f"{len(frame):,} {name} do not fit an Excel sheet: export as parquet or csv")
             frame.to_excel(book, sheet_name=name, index=False)
@@ -184,17 +195,92 @@ def _write_xlsx(con: duckdb.DuckDBPyConnection, tmp: Path) -> None:
         codebook.rename(columns={"table": "table_code"}).to_excel(book, sheet_name="codebook", index=False)
 
 
-def _write(con: duckdb.DuckDBPyConnection, tmp: Path, fmt: str) -> None:
+def _info(con: duckdb.DuckDBPyConnection, fmt: str, years: dict[str, str]) -> dict[str, object]:
+    """What made this export: gongkai, parser, schema and export versions, the parser versions
+    of the reports in it, and each year's fingerprint (for the next export to reuse)."""
+    from gongkai.flows.warehouse import schema_version
+
+    parsers = [v for (v,) in con.execute("SELECT DISTINCT parser_version FROM v_current_report ORDER BY 1").fetchall()]
+    return {"gongkai_version": __version__, "parser_version": PARSER_VERSION, "schema_version": schema_version(con),
+            "export_format_version": EXPORT_FORMAT_VERSION, "format": fmt,
+            "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "report_parser_versions": parsers, "years": years}
+
+
+def _reusable(previous: Path | None, fmt: str, schema: int) -> dict[str, str]:
+    """The previous export's year fingerprints, when it was written the same way."""
+    if previous is None:
+        return {}
+    try:
+        info = json.loads((previous / EXPORT_INFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    same = (info.get("format") == fmt and info.get("gongkai_version") == __version__
+            and info.get("export_format_version") == EXPORT_FORMAT_VERSION and info.get("schema_version") == schema)
+    years = info.get("years") if same else None
+    return {str(k): str(v) for k, v in years.items()} if isinstance(years, dict) else {}
+
+
+def _manifest(tmp: Path, previous: Path | None, reused: set[str]) -> None:
+    """SHA-256 of every file; files kept from the previous export keep their recorded sums."""
+    known: dict[str, str] = {}
+    if previous is not None and reused:
+        for line in (previous / MANIFEST).read_text(encoding="utf-8").splitlines():
+            if _MANIFEST_LINE.match(line):
+                digest, name = line.split("  ", 1)
+                known[name] = digest
+    lines = []
+    for p in sorted(tmp.rglob("*")):
+        if p.is_file():
+            name = p.relative_to(tmp).as_posix()
+            year = name.split("/")[1].removeprefix("year=") if name.startswith("cells/year=") else None
+            digest = known.get(name) if year in reused else None
+            lines.append(f"{digest or _sha256(p)}  {name}")
+    (tmp / MANIFEST).write_text("\n".join([MANIFEST_HEADER, *lines]) + "\n", encoding="utf-8")
+
+
+def _keep(src: Path, dst: Path) -> None:
+    """A file of the previous export, unchanged: linked (no copy) where the filesystem allows."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _write(con: duckdb.DuckDBPyConnection, tmp: Path, fmt: str, previous: Path | None = None,
+           summary: ExportSummary | None = None) -> None:
+    """Write every file into ``tmp``; the cells of a year unchanged since the ``previous``
+    export (same fingerprint, same gongkai and format) are taken over from it."""
+    from gongkai.flows.warehouse import schema_version
+
+    summary = summary or ExportSummary(out=tmp, files=0, cells=0)
+    years = {str(y): str(f) for y, f in con.execute(_sql("year_fingerprints")).fetchall()}
     if fmt == "xlsx":
         _write_xlsx(con, tmp)
         shutil.copyfile(_README, tmp / "README.md")
-        lines = [f"{_sha256(p)}  {p.relative_to(tmp).as_posix()}" for p in sorted(tmp.rglob("*")) if p.is_file()]
-        (tmp / MANIFEST).write_text("\n".join([MANIFEST_HEADER, *lines]) + "\n", encoding="utf-8")
+        (tmp / EXPORT_INFO).write_text(json.dumps(_info(con, fmt, years), ensure_ascii=False, indent=2) + "\n",
+                                       encoding="utf-8")
+        summary.years_written = sorted(years)
+        _manifest(tmp, None, set())
         return
     ext = "parquet" if fmt == "parquet" else "csv"
     opts = _copy_options(fmt)
-    con.execute(f"COPY ({_sql('cells')}) TO {_quote(tmp / 'cells')} ({opts}, PARTITION_BY (year))")
-    for name in ("reports", "agencies", "checks"):
+    before = _reusable(previous, fmt, schema_version(con))
+    reused = {y for y, f in years.items() if y != "NULL" and before.get(y) == f and previous is not None
+              and (previous / "cells" / f"year={y}").is_dir()}
+    for year in sorted(reused):
+        for src in sorted((previous / "cells" / f"year={year}").rglob("*")):  # type: ignore[operator]
+            if src.is_file():
+                _keep(src, tmp / src.relative_to(previous))  # type: ignore[arg-type]
+    changed = sorted(set(years) - reused)
+    if changed or not years:
+        where = "" if not reused else \
+            " WHERE year IS NULL OR CAST(year AS VARCHAR) NOT IN (" + ", ".join(f"'{y}'" for y in sorted(reused)) + ")"
+        con.execute(f"COPY (SELECT * FROM ({_sql('cells')}){where}) TO {_quote(tmp / 'cells')} "
+                    f"({opts}, PARTITION_BY (year), OVERWRITE_OR_IGNORE)")
+    summary.years_written, summary.years_reused = changed, sorted(reused)
+    for name in ("reports", "agencies", "checks", "cross_year_warnings"):
         query = _sql(name)
         if fmt == "csv" and name == "reports":  # lists as text in CSV
             query = f"SELECT * REPLACE (array_to_string(warnings, ' | ') AS warnings, " \
@@ -205,8 +291,9 @@ def _write(con: duckdb.DuckDBPyConnection, tmp: Path, fmt: str) -> None:
         for path in tmp.rglob("*.csv"):
             _add_bom(path)
     shutil.copyfile(_README, tmp / "README.md")
-    lines = [f"{_sha256(p)}  {p.relative_to(tmp).as_posix()}" for p in sorted(tmp.rglob("*")) if p.is_file()]
-    (tmp / MANIFEST).write_text("\n".join([MANIFEST_HEADER, *lines]) + "\n", encoding="utf-8")
+    (tmp / EXPORT_INFO).write_text(json.dumps(_info(con, fmt, years), ensure_ascii=False, indent=2) + "\n",
+                                   encoding="utf-8")
+    _manifest(tmp, previous, reused)
 
 
 def _write_codebook(target: Path) -> None:

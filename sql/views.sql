@@ -110,6 +110,7 @@ checks AS (
 SELECT
     r.agency, r.year, r.layout, r.report_id, r.status,
     coalesce(k.failing_rules, []) AS failing_rules,
+    r.agency_id,
     len(coalesce(r.uncertain, [])) AS cells_left_out,
     a.applications_received, a.carried_over, a.granted, a.partly_granted, a.denied, a.unable, a.rejected,
     a.other_handling, a.results_total, a.carried_forward,
@@ -136,34 +137,35 @@ LEFT JOIN t4r f USING (report_id)
 LEFT JOIN checks k USING (report_id)
 WHERE r.status <> 'failed';
 
--- Year-over-year change per agency (the previous year is year - 1, not merely the previous row).
+-- Year-over-year change per agency (the previous year is year - 1, not merely the previous row;
+-- an agency is its id: two districts' namesakes are two histories).
 CREATE OR REPLACE VIEW v_yoy AS
 SELECT
-    agency, year,
+    agency, agency_id, year,
     applications_received,
     max(applications_received) OVER prev AS applications_received_prev,
     applications_received - max(applications_received) OVER prev AS applications_change,
     reviews, max(reviews) OVER prev AS reviews_prev,
     lawsuits, max(lawsuits) OVER prev AS lawsuits_prev
 FROM v_summary
-WINDOW prev AS (PARTITION BY agency ORDER BY year RANGE BETWEEN 1 PRECEDING AND 1 PRECEDING);
+WINDOW prev AS (PARTITION BY agency_id ORDER BY year RANGE BETWEEN 1 PRECEDING AND 1 PRECEDING);
 
 -- Cross-year rules (warnings): x_carry and x_in_force.
 CREATE OR REPLACE VIEW v_cross_year_warnings AS
-SELECT 'x_carry' AS rule, cur.agency, cur.year, 'total' AS scope,
+SELECT 'x_carry' AS rule, cur.agency, cur.agency_id, cur.year, 'total' AS scope,
        prev.value AS expected, cur.value AS actual,
        'carried_over(' || cur.year || ') != carried_forward(' || (cur.year - 1) || ')' AS detail
 FROM v_cells cur
-JOIN v_cells prev ON prev.agency = cur.agency AND prev.year = cur.year - 1
+JOIN v_cells prev ON prev.agency_id = cur.agency_id AND prev.year = cur.year - 1
  AND prev.table_code = 't3' AND prev.row_code = 'carried_forward' AND prev.col_code = 'total'
 WHERE cur.table_code = 't3' AND cur.row_code = 'carried_over' AND cur.col_code = 'total'
   AND cur.value <> prev.value
 UNION ALL
-SELECT 'x_in_force', cur.agency, cur.year, cur.row_code,
+SELECT 'x_in_force', cur.agency, cur.agency_id, cur.year, cur.row_code,
        prev.value + issued.value - repealed.value, cur.value,
        'in_force(' || cur.year || ') != in_force(' || (cur.year - 1) || ') + issued - repealed'
 FROM v_cells cur
-JOIN v_cells prev ON prev.agency = cur.agency AND prev.year = cur.year - 1
+JOIN v_cells prev ON prev.agency_id = cur.agency_id AND prev.year = cur.year - 1
  AND prev.table_code = 't2' AND prev.row_code = cur.row_code AND prev.col_code = 'in_force'
 JOIN v_cells issued ON issued.report_id = cur.report_id AND issued.table_code = 't2'
  AND issued.row_code = cur.row_code AND issued.col_code = 'issued'

@@ -166,6 +166,41 @@ def test_export_round_trip(warehouse, tmp_path):
     assert set(cells["table_code"]) <= set(codebook["table_code"])
 
 
+def test_export_is_incremental_and_says_what_made_it(warehouse, tmp_path):
+    """A second export takes over the years whose reports did not change (their files linked,
+    their sums kept) and writes only the changed year; export.json records the versions."""
+    import json
+
+    out = tmp_path / "export"
+    first = export(warehouse, out)
+    info = json.loads((out / "export.json").read_text(encoding="utf-8"))
+    assert info["schema_version"] >= 4 and info["format"] == "parquet" and info["report_parser_versions"]
+    assert set(info["years"]) == set(first.years_written) and not first.years_reused
+    assert (out / "cross_year_warnings.parquet").exists()
+    before = {p.relative_to(out): p.stat().st_ino for p in (out / "cells").rglob("*.parquet")}
+    # nothing changed: every year is taken over
+    second = export(warehouse, out)
+    assert second.years_written == [] and second.years_reused == sorted(info["years"])
+    assert {p.relative_to(out): p.stat().st_ino for p in (out / "cells").rglob("*.parquet")} == before
+    # one year changes (a new version of 000, a 2022 report): only it is written again
+    text = (REAL / "000.txt").read_text(encoding="utf-8")
+    Loader(warehouse).load([Incoming(parse_report(text.replace("行政规范性文件\t0\t0\t4", "行政规范性文件\t0\t0\t6")
+                                                  .encode(), str(REAL / "000.txt")))])
+    year = "2022"
+    third = export(warehouse, out)
+    assert third.years_written == [year] and year not in third.years_reused
+    after = {p.relative_to(out): p.stat().st_ino for p in (out / "cells").rglob("*.parquet")}
+    assert {k for k in after if after[k] != before.get(k)} == {k for k in after if f"year={year}" in str(k)}
+    back = duckdb.connect().execute(
+        f"SELECT count(*), sum(value) FROM read_parquet('{out}/cells/**/*.parquet', hive_partitioning = true)"
+    ).fetchone()
+    assert back == warehouse.execute("SELECT count(*), sum(value) FROM v_cells").fetchone()
+    manifest = dict(reversed(line.split("  ", 1)) for line in (out / "MANIFEST.sha256").read_text(
+        encoding="utf-8").splitlines()[1:])
+    from gongkai.flows.exporter import _sha256
+    assert all(_sha256(out / name) == digest for name, digest in manifest.items())
+
+
 def test_counts_print_as_integers_and_rates_as_fractions(capsys):
     from gongkai.flows.output import print_rows
 
@@ -298,7 +333,8 @@ def test_export_as_one_excel_workbook(warehouse, tmp_path):
     export(warehouse, out, "xlsx")
     book = pd.read_excel(out / "gongkai.xlsx", sheet_name=None)
     years = [r[0] for r in warehouse.execute("SELECT DISTINCT year FROM v_cells ORDER BY 1").fetchall()]
-    assert [f"cells_{y}" for y in years] + ["reports", "agencies", "checks", "codebook"] == list(book)
+    assert [f"cells_{y}" for y in years] + ["reports", "agencies", "checks", "cross_year_warnings", "codebook"] \
+        == list(book)
     assert sum(len(book[f"cells_{y}"]) for y in years) == warehouse.execute("SELECT count(*) FROM v_cells").fetchone()[0]
     assert "table_code" in book["codebook"].columns and (out / "MANIFEST.sha256").exists()
 
