@@ -1,4 +1,4 @@
-# gongkai — make run | make test | make fuzz | make bench | make lint
+# gongkai — make run | make test | make fuzz | make bench | make bench-scale | make lint
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL := WARNING
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test fuzz bench lint clean
+.PHONY: install run test fuzz bench bench-scale lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ fuzz: install  ## the parser against 10,000 mutated real pages (make test runs 3
 
 bench: install
 	$(PY) bench/run.py
+
+bench-scale: install  ## stats, checks and export of a 200-million-cell warehouse (about 60 GB of disk, ~15 min)
+	$(PY) bench/scale_bench.py
 
 lint: install
 	$(VENV)/bin/ruff check gongkai extract transform flows devtools tests bench

@@ -178,7 +178,8 @@ def _write_xlsx(con: duckdb.DuckDBPyConnection, tmp: Path) -> None:
     years = [r[0] for r in con.execute(f"SELECT DISTINCT year FROM ({_sql('cells')}) ORDER BY 1").fetchall()]
     with pd.ExcelWriter(tmp / "gongkai.xlsx", engine="openpyxl") as book:
         for year in years:
-            frame = con.execute(f"SELECT * FROM ({_sql('cells')}) WHERE year IS NOT DISTINCT FROM ?", [year]).df()
+            frame = con.execute(f"SELECT * FROM ({_sql('cells')}) WHERE year IS NOT DISTINCT FROM ? "
+                                "ORDER BY agency, agency_id, table_code, row_code, col_code", [year]).df()
             if len(frame) > EXCEL_ROWS:
                 raise ExportError(f"{len(frame):,} cells of {year} do not fit an Excel sheet "
                                   f"({EXCEL_ROWS:,} rows): export as parquet or csv")
@@ -274,11 +275,14 @@ def _write(con: duckdb.DuckDBPyConnection, tmp: Path, fmt: str, previous: Path |
             if src.is_file():
                 _keep(src, tmp / src.relative_to(previous))  # type: ignore[arg-type]
     changed = sorted(set(years) - reused)
-    if changed or not years:
-        where = "" if not reused else \
-            " WHERE year IS NULL OR CAST(year AS VARCHAR) NOT IN (" + ", ".join(f"'{y}'" for y in sorted(reused)) + ")"
-        con.execute(f"COPY (SELECT * FROM ({_sql('cells')}){where}) TO {_quote(tmp / 'cells')} "
-                    f"({opts}, PARTITION_BY (year), OVERWRITE_OR_IGNORE)")
+    (tmp / "cells").mkdir(exist_ok=True)
+    for year in changed:  # one year at a time: each sort and write holds one year, not the whole warehouse
+        folder = tmp / "cells" / f"year={year}"
+        folder.mkdir()
+        where = "year IS NULL" if year == "NULL" else f"year = {int(year)}"
+        con.execute(f"COPY (SELECT * EXCLUDE (year) FROM ({_sql('cells')}) WHERE {where} "
+                    f"ORDER BY agency, agency_id, table_code, row_code, col_code) "
+                    f"TO {_quote(folder / f'data_0.{ext}')} ({opts})")
     summary.years_written, summary.years_reused = changed, sorted(reused)
     for name in ("reports", "agencies", "checks", "cross_year_warnings"):
         query = _sql(name)

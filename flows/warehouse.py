@@ -86,7 +86,13 @@ def _connect(path: Path, read_only: bool, config: dict[str, object] | None = Non
         except OSError as exc:
             raise WarehouseError(f"cannot create the data directory {parent}: {exc.strerror or exc}") from exc
     try:
-        return duckdb.connect(str(path), read_only=read_only, config={**_CONFIG, **(config or {})})
+        settings = {**_CONFIG, **(config or {})}
+        lock = bool(settings.pop("lock_configuration", False))  # locked once the connection is set up
+        con = duckdb.connect(str(path), read_only=read_only, config=settings)
+        con.execute("SET enable_progress_bar = false")  # a bar of a long query would print into the output
+        if lock:
+            con.execute("SET lock_configuration = true")
+        return con
     except duckdb.Error as exc:
         text = str(exc)
         if is_damage(exc) and "not a valid DuckDB database file" not in text:
@@ -95,7 +101,7 @@ def _connect(path: Path, read_only: bool, config: dict[str, object] | None = Non
             raise WarehouseError(f"{path} is not a DuckDB warehouse file (or it is damaged): {text}") from exc
         if "Permission denied" in text or "Read-only file system" in text:
             raise WarehouseError(f"cannot write the warehouse at {path}: permission denied") from exc
-        if "lock" in text.lower():
+        if "lock" in text.lower() and "configuration" not in text.lower():
             raise WarehouseError(f"{path} is in use by another writing process (DuckDB allows one): {text}") from exc
         raise WarehouseError(f"cannot open the warehouse {path}: {text}") from exc
 

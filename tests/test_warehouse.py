@@ -128,6 +128,12 @@ def test_checks_catch_a_broken_warehouse(warehouse):
     assert checks["one_report_per_content"] == 1  # the same bytes current under two reports
     warehouse.execute("INSERT INTO agency_alias VALUES ('某局', 99999, NULL)")
     assert run_checks(warehouse)["agencies_resolve"] == 1
+    assert run_checks(warehouse)["unique_cells"] == 0 and run_checks(warehouse)["cells_in_codebook"] == 0
+    warehouse.execute("INSERT INTO cell SELECT * FROM cell WHERE report_id = 2 LIMIT 1")
+    warehouse.execute("INSERT INTO cell SELECT * REPLACE ('no_such_row' AS row_code) FROM cell WHERE report_id = 3 "
+                      "LIMIT 1")
+    checks = run_checks(warehouse)
+    assert checks["unique_cells"] == 1 and checks["cells_in_codebook"] == 1
 
 
 def test_summary_view(warehouse):
@@ -192,9 +198,9 @@ def test_export_is_incremental_and_says_what_made_it(warehouse, tmp_path):
     after = {p.relative_to(out): p.stat().st_ino for p in (out / "cells").rglob("*.parquet")}
     assert {k for k in after if after[k] != before.get(k)} == {k for k in after if f"year={year}" in str(k)}
     back = duckdb.connect().execute(
-        f"SELECT count(*), sum(value) FROM read_parquet('{out}/cells/**/*.parquet', hive_partitioning = true)"
+        f"SELECT count(*), round(sum(value), 4) FROM read_parquet('{out}/cells/**/*.parquet', hive_partitioning = true)"
     ).fetchone()
-    assert back == warehouse.execute("SELECT count(*), sum(value) FROM v_cells").fetchone()
+    assert back == warehouse.execute("SELECT count(*), round(sum(value), 4) FROM v_cells").fetchone()
     manifest = dict(reversed(line.split("  ", 1)) for line in (out / "MANIFEST.sha256").read_text(
         encoding="utf-8").splitlines()[1:])
     from gongkai.flows.exporter import _sha256

@@ -1,5 +1,25 @@
--- A report version prints each cell once.
-SELECT report_id, table_code, row_code, col_code, count(*) AS n
-FROM cell
-GROUP BY ALL
-HAVING count(*) > 1;
+-- A report version prints each cell once: per report, the number of cells equals the number of
+-- distinct codes (counted as bits of a bitmap over the codes in use: one small state per report,
+-- no hash table of every cell). The last row flags more codes in use than the bitmap holds.
+WITH codes AS (
+    SELECT table_code, row_code, col_code,
+           CAST(row_number() OVER (ORDER BY table_code, row_code, col_code) - 1 AS UBIGINT) AS k
+    FROM (SELECT DISTINCT table_code, row_code, col_code FROM cell)
+),
+per_report AS (
+    SELECT c.report_id, count(*) AS n,
+           bit_count(bit_or(CASE WHEN k // 64 = 0 THEN CAST(1 AS UBIGINT) << (k % 64) ELSE CAST(0 AS UBIGINT) END))
+         + bit_count(bit_or(CASE WHEN k // 64 = 1 THEN CAST(1 AS UBIGINT) << (k % 64) ELSE CAST(0 AS UBIGINT) END))
+         + bit_count(bit_or(CASE WHEN k // 64 = 2 THEN CAST(1 AS UBIGINT) << (k % 64) ELSE CAST(0 AS UBIGINT) END))
+         + bit_count(bit_or(CASE WHEN k // 64 = 3 THEN CAST(1 AS UBIGINT) << (k % 64) ELSE CAST(0 AS UBIGINT) END))
+         + bit_count(bit_or(CASE WHEN k // 64 = 4 THEN CAST(1 AS UBIGINT) << (k % 64) ELSE CAST(0 AS UBIGINT) END))
+         + bit_count(bit_or(CASE WHEN k // 64 = 5 THEN CAST(1 AS UBIGINT) << (k % 64) ELSE CAST(0 AS UBIGINT) END))
+         + bit_count(bit_or(CASE WHEN k // 64 = 6 THEN CAST(1 AS UBIGINT) << (k % 64) ELSE CAST(0 AS UBIGINT) END))
+         + bit_count(bit_or(CASE WHEN k // 64 = 7 THEN CAST(1 AS UBIGINT) << (k % 64) ELSE CAST(0 AS UBIGINT) END))
+           AS distinct_codes
+    FROM cell c JOIN codes USING (table_code, row_code, col_code)
+    GROUP BY c.report_id
+)
+SELECT report_id, n - distinct_codes AS duplicates FROM per_report WHERE n <> distinct_codes
+UNION ALL
+SELECT NULL, count(*) FROM codes HAVING count(*) > 512
