@@ -33,6 +33,8 @@ from gongkai.paths import SQL_DIR
 log = logging.getLogger(__name__)
 
 WAREHOUSE_FILE = "warehouse.duckdb"
+MEMORY_LIMIT = "4GB"  # DuckDB's memory per connection (it spills beyond): a national export stays within it
+SPILL_DIR = ".duckdb-spill"  # in the data directory; DuckDB removes its files when done
 IDENTITY_VERSION = 4  # the migration that moved report keys from names to agency ids
 _MIGRATION_RE = re.compile(r"^(\d{3})_[\w-]+\.sql$")
 _CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -86,7 +88,10 @@ def _connect(path: Path, read_only: bool, config: dict[str, object] | None = Non
         except OSError as exc:
             raise WarehouseError(f"cannot create the data directory {parent}: {exc.strerror or exc}") from exc
     try:
-        settings = {**_CONFIG, **(config or {})}
+        # a bounded footprint whatever the warehouse's size: big sorts and aggregates spill to disk
+        settings = {**_CONFIG, "memory_limit": MEMORY_LIMIT, **(config or {})}
+        if settings.get("enable_external_access", True):  # (a sealed connection keeps DuckDB's own)
+            settings["temp_directory"] = str(path.parent / SPILL_DIR)
         lock = bool(settings.pop("lock_configuration", False))  # locked once the connection is set up
         con = duckdb.connect(str(path), read_only=read_only, config=settings)
         con.execute("SET enable_progress_bar = false")  # a bar of a long query would print into the output
