@@ -101,7 +101,7 @@ def change_one_year(data: Path, year: int) -> None:
         con.execute("BEGIN TRANSACTION")
         con.execute("UPDATE report SET is_current = false WHERE report_id = ?", [old])
         con.execute("INSERT INTO report SELECT * REPLACE (? AS report_id, 2 AS version, true AS is_current, "
-                    "md5('changed') AS content_sha256) FROM report WHERE report_id = ?", [rid + 1, old])
+                    "md5('changed ' || ?) AS content_sha256) FROM report WHERE report_id = ?", [rid + 1, rid + 1, old])
         con.execute("INSERT INTO cell SELECT * REPLACE (? AS report_id, value + 1 AS value) FROM cell "
                     "WHERE report_id = ?", [rid + 1, old])
         con.execute("COMMIT")
