@@ -184,6 +184,8 @@ def test_a_warehouse_of_name_keys_is_upgraded_to_one_report_per_agency_and_year(
                     "content_sha256, output_sha256, parser_version, status, loaded_at) VALUES "
                     "(?, ?, 1, true, ?, 2022, ?, ?, ?, '1', 'ok', now()::TIMESTAMP + (? * INTERVAL 1 MINUTE))",
                     [aid, f"{name}|2022", aid, f"u{aid}", f"c{aid}", f"o{aid}", aid])
+    # an old warehouse has views over the agency table the upgrade rebuilds
+    old.execute("CREATE VIEW v_old AS SELECT a.name, r.year FROM report r JOIN agency a USING (agency_id)")
     old.close()
     con = open_warehouse(path)
     try:
