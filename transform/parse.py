@@ -154,17 +154,21 @@ def _read_best(text: str, result: ParseResult, pages: list[int] | None = None) -
     reading that accounts for more cells."""
     failure: ParseFailure | None = None
     best: _Tables | None = None
+    read: list[Document] = []  # the document as read, for a second reading of the same lines
     try:
-        best = _read_tables(text, result, glued=False, pages=pages)
+        best = _read_tables(text, result, glued=False, pages=pages, keep=read)
     except ParseFailure as exc:
         failure = exc
     if best is None and not _mentions_tables(text):
         raise failure  # type: ignore[misc]  # no table label anywhere: a second reading finds none either
     if best is None or best.status != "ok":
         # cells may have run together (a glued text, or "102" in one HTML cell): read again
-        # with digit runs split by the table's rules
+        # with digit runs split by the table's rules (the same lines unless labels and runs
+        # are to be separated first)
+        unglue = looks_glued(text)
         with contextlib.suppress(ParseFailure):
-            best = _better(best, _read_tables(text, result, glued=True, unglue=looks_glued(text), pages=pages))
+            best = _better(best, _read_tables(text, result, glued=True, unglue=unglue, pages=pages,
+                                              doc=None if unglue or not read else read[0]))
     if (best is None or best.status != "ok") and result.form == "html" and len(text) <= BROWSER_MAX_CHARS \
             and "<td" in text.lower() and any(label in text for label in _TABLE_LABELS) and _browser_safe(text):
         # broken Word/WPS markup that lxml's parser reads differently from a browser
@@ -233,9 +237,15 @@ class _Tables:
 
 
 def _read_tables(text: str, result: ParseResult, *, glued: bool, unglue: bool | None = None,
-                 browser: bool = False, pages: list[int] | None = None) -> _Tables:
+                 browser: bool = False, pages: list[int] | None = None, doc: Document | None = None,
+                 keep: list[Document] | None = None) -> _Tables:
+    """Read the tables (``doc``: the document already read from ``text``; ``keep`` gets the
+    document read here)."""
     unglue = glued if unglue is None else unglue
-    doc = read_document(text, result.form or "text", unglue=unglue, browser=browser, pages=pages)
+    if doc is None:
+        doc = read_document(text, result.form or "text", unglue=unglue, browser=browser, pages=pages)
+    if keep is not None:
+        keep.append(doc)
     meta = extract_metadata(doc)
     result.title, result.agency, result.year = meta.title, meta.agency, meta.year
     result.publication_date = meta.publication_date
