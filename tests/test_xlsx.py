@@ -59,3 +59,34 @@ def test_a_damaged_workbook_is_a_named_failure():
     data = _workbook(gen)
     result = parse_report(data[: len(data) // 2], "report.xlsx")
     assert result.status == "failed" and result.warnings
+
+
+def _as_xls(xlsx: bytes, tmp_path) -> bytes:
+    """The workbook saved as Excel 97–2003 by LibreOffice Calc (a real tool's .xls)."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice, "LibreOffice is needed (.ci/run installs libreoffice-calc-nogui)"
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "report.xlsx").write_bytes(xlsx)
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--norestore",
+                    "--convert-to", "xls", "--outdir", str(tmp_path / "out"), str(tmp_path / "in" / "report.xlsx")],
+                   check=True, capture_output=True, timeout=180)
+    return (tmp_path / "out" / "report.xls").read_bytes()
+
+
+@pytest.mark.parametrize("seed,layout", [(31, "2019"), (32, "2021")])
+def test_an_excel_97_workbook_parses_back_exactly(seed, layout, tmp_path):
+    """.xls (OLE2, as LibreOffice Calc writes it, merged header cells kept) is told from a .doc
+    by its streams and read like a page."""
+    gen = generate(seed, Options(form="html"), layout)
+    data = _as_xls(_workbook(gen), tmp_path)
+    assert data.startswith(b"\xd0\xcf\x11\xe0")
+    result = parse_report(data, "https://portal.example/files/report.xls")
+    assert result.form == "xls" and result.status == "ok", result.warnings
+    assert result.agency == gen.agency and result.year == gen.year and result.layout == layout
+    got = cells_of(result)
+    assert {k: got.get(k) for k in gen.values} == {k: pytest.approx(v) for k, v in gen.values.items()}
+    damaged = parse_report(data[: len(data) // 3], "report.xls")
+    assert damaged.status == "failed" and damaged.warnings

@@ -1,5 +1,5 @@
-"""What a file is, by its first bytes (never by its name): PDF, DOCX, DOC/WPS (OLE2), OFD,
-XLSX, ZIP/RAR archives and images — and the conversion of DOC/WPS to DOCX through
+"""What a file is, by its first bytes (never by its name): PDF, DOCX, DOC/WPS and XLS (OLE2),
+OFD, XLSX, ZIP/RAR archives and images — and the conversion of DOC/WPS to DOCX through
 LibreOffice when it is installed.
 
 >>> sniff_binary(b"%PDF-1.7 ...")
@@ -31,13 +31,27 @@ UNREAD_KINDS = {
 }
 
 
+_WORD_STREAM = "WordDocument".encode("utf-16-le")
+_BOOK_STREAMS = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le") + b"\x00\x00")
+
+
+def ole2_kind(data: bytes) -> str:
+    """An OLE2 compound file is a Word (or WPS) document or an Excel workbook: told by the
+    stream its directory names (``WordDocument``, ``Workbook``/``Book``, in UTF-16)."""
+    if _WORD_STREAM in data:
+        return "doc"
+    if any(name in data for name in _BOOK_STREAMS):
+        return "xls"
+    return "doc"
+
+
 def sniff_binary(data: bytes) -> str | None:
-    """"pdf", "docx", "doc", "ofd", "xlsx", "zip", "rar", "image", or None for text."""
+    """"pdf", "docx", "doc", "xls", "ofd", "xlsx", "zip", "rar", "image", or None for text."""
     head = data[:16]
     if head.startswith(b"%PDF-"):
         return "pdf"
     if head.startswith(OLE2_MAGIC):
-        return "doc"
+        return ole2_kind(data)
     if head.startswith(b"Rar!\x1a\x07"):
         return "rar"
     if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM")):
@@ -97,5 +111,6 @@ def doc_to_docx(data: bytes) -> bytes:
             raise ParseFailure(f"LibreOffice could not convert the .doc: {exc}") from exc
         converted = folder / "out" / "report.docx"
         if not converted.is_file():
-            raise ParseFailure("LibreOffice could not convert the .doc (no output: damaged or not a Word file)")
+            raise ParseFailure("LibreOffice could not convert the .doc (no output: a damaged Word or Excel "
+                               "97–2003 file, or not one)")
         return converted.read_bytes()

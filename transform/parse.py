@@ -29,7 +29,7 @@ from gongkai.transform.docx_reader import docx_to_html
 from gongkai.transform.filekinds import UNREAD_KINDS, doc_to_docx, sniff_binary
 from gongkai.transform.pdf_reader import read_pdf
 from gongkai.transform.records import records_of
-from gongkai.transform.xlsx_reader import xlsx_to_html
+from gongkai.transform.xlsx_reader import xls_to_html, xlsx_to_html
 from gongkai.transform.rules import run_rules
 from gongkai.transform.text_reader import read_text
 
@@ -60,7 +60,7 @@ def read_document(text: str, form: str, *, unglue: bool = False, browser: bool =
                 line.cells = [TextCell(c.text, c.origin._replace(page=pages[c.origin.row]))
                               if c.origin.row < len(pages) else c for c in line.cells]
         return doc
-    if form in ("html", "docx", "doc", "xlsx"):
+    if form in ("html", "docx", "doc", "xlsx", "xls"):
         if "base64," in text:  # inline images: megabytes of text nobody reads
             text = _DATA_URI_RE.sub("data:,", text)
         return read_html(text, unglue=unglue, browser=browser)
@@ -87,6 +87,9 @@ def parse_report(data: bytes, source: str, *, charset: str | None = None) -> Par
         elif kind == "xlsx":
             result.form, result.encoding = "xlsx", None
             _apply(_read_best(xlsx_to_html(data), result), result)
+        elif kind == "xls":
+            result.form, result.encoding = "xls", None
+            _apply(_read_best(xls_to_html(data), result), result)
         elif kind == "zip":
             return _best_member(data, source, result)
         elif kind is not None:
