@@ -318,7 +318,7 @@ class Loader:
         """The same bytes are one report: when a new current version's content is current under
         another key too (a parser that now names the agency differently, the same file from a
         source placing it elsewhere), the newer reading stays current and the other goes."""
-        new_current = [p for p in plan.planned if p.report_id in plan.current]
+        new_current = [p for p in plan.planned if p.report_id in plan.current and p.content]  # (content known)
         if not new_current:
             return
         latest: dict[str, _Planned] = {}

@@ -219,3 +219,13 @@ def test_a_reparse_places_namesakes_where_they_were_loaded(con):
                        "(agency_id) GROUP BY ALL ORDER BY 1").fetchall()
     assert rows == [("上街区", 1), ("中原区", 1)]
     assert run_checks(con) == dict.fromkeys(run_checks(con), 0)
+
+
+def test_results_without_a_content_hash_are_not_one_report(con):
+    """Results made elsewhere (no sha256 of bytes) are never taken for the same bytes."""
+    a = dataclasses.replace(_named(1, "某某县交通运输局"), sha256=None, output_sha256=None)
+    b = dataclasses.replace(_named(2, "某某县民政局"), sha256=None, output_sha256=None)
+    Loader(con).load([Incoming(a)])
+    Loader(con).load([Incoming(b)])
+    assert con.execute("SELECT count(*) FROM report WHERE is_current").fetchone() == (2,)
+    assert run_checks(con) == dict.fromkeys(run_checks(con), 0)
