@@ -1,4 +1,6 @@
 """The README's commands run as shown, against the demo data, and every file it links exists.
+They run from a folder of their own with a relative ``--data-dir`` (the CLI works from any
+folder: Prefect's state follows the data directory).
 
 Every ``gongkai`` line of the README's shell blocks is run from a folder holding the demo's
 data directory (``./data``, made by ``gongkai demo``) and the sample reports. Placeholders
@@ -52,6 +54,9 @@ def demo(tmp_path_factory):
     p = subprocess.run([str(GONGKAI), "demo", "--data-dir", "data"], cwd=here, env=_env(), capture_output=True,
                        text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
+    # from any folder: one-line progress, no tracebacks, Prefect's state under the chosen data dir
+    assert "Traceback" not in p.stderr and len(p.stderr.splitlines()) < 40
+    assert (here / "data" / "warehouse.duckdb").exists() and (here / "data" / ".prefect").is_dir()
     (here / "data" / "samples").symlink_to(ROOT / "data" / "samples", target_is_directory=True)
     return here
 

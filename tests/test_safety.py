@@ -229,17 +229,8 @@ def test_a_corrupt_block_is_found_before_writing(tmp_path):
 # -- the command line from any folder ----------------------------------------------------------------------
 
 
-def test_demo_and_reparse_run_from_any_folder(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_") and k != "GONGKAI_DATA_DIR"}
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    p = gk("demo", "--data-dir", "d", cwd=elsewhere, env=env, timeout=300)
-    assert p.returncode == 0, p.stderr[-3000:]
-    assert "Traceback" not in p.stderr and len(p.stderr.splitlines()) < 40
-    assert (elsewhere / "d" / "warehouse.duckdb").exists() and (elsewhere / "d" / ".prefect").is_dir()
-    assert not (elsewhere / "data").exists()  # Prefect's state follows --data-dir
-    p = gk("reparse", "--data-dir", "d", cwd=elsewhere, env=env, timeout=300)
-    assert p.returncode == 0 and "changed" in p.stdout, p.stderr[-3000:]
+# demo and reparse from another folder, with a relative --data-dir: tests/test_readme_commands.py
+# (its fixture runs the demo so, and checks where Prefect's state went)
 
 
 def test_serve_errors_are_one_line(tmp_path):
