@@ -128,12 +128,18 @@ def test_checks_catch_a_broken_warehouse(warehouse):
     assert checks["one_report_per_content"] == 1  # the same bytes current under two reports
     warehouse.execute("INSERT INTO agency_alias VALUES ('某局', 99999, NULL)")
     assert run_checks(warehouse)["agencies_resolve"] == 1
-    assert run_checks(warehouse)["unique_cells"] == 0 and run_checks(warehouse)["cells_in_codebook"] == 0
-    warehouse.execute("INSERT INTO cell SELECT * FROM cell WHERE report_id = 2 LIMIT 1")
+    assert run_checks(warehouse)["cells_sound"] == 0
+    warehouse.execute("INSERT INTO cell SELECT * FROM cell WHERE report_id = 2 LIMIT 1")  # printed twice
     warehouse.execute("INSERT INTO cell SELECT * REPLACE ('no_such_row' AS row_code) FROM cell WHERE report_id = 3 "
-                      "LIMIT 1")
-    checks = run_checks(warehouse)
-    assert checks["unique_cells"] == 1 and checks["cells_in_codebook"] == 1
+                      "LIMIT 1")  # a code the codebook does not have
+    warehouse.execute("INSERT INTO cell SELECT * REPLACE (999999 AS report_id) FROM cell WHERE report_id = 4 "
+                      "LIMIT 1")  # no such report
+    old = warehouse.execute("SELECT min(report_id) FROM report WHERE layout = '2019' AND report_id > 4").fetchone()[0]
+    warehouse.execute("INSERT INTO cell SELECT * REPLACE ('other_no_fee' AS row_code) FROM cell "
+                      "WHERE report_id = ? AND table_code = 't3' LIMIT 1", [old])  # a 2021 code in a 2019 report
+    problems = warehouse.execute((SQL_DIR / "checks" / "cells_sound.sql").read_text(encoding="utf-8")).fetchall()
+    assert sorted(problems) == sorted([("duplicate", 2), ("not_in_codebook", 3), ("not_in_codebook", old),
+                                       ("orphan", 999999)])
 
 
 def test_summary_view(warehouse):
