@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from gongkai import PARSER_VERSION, __version__
+from gongkai.flows.warehouse import schema_version
 from gongkai.paths import SQL_DIR
 
 log = logging.getLogger(__name__)
@@ -196,16 +197,19 @@ def _write_xlsx(con: duckdb.DuckDBPyConnection, tmp: Path) -> None:
         codebook.rename(columns={"table": "table_code"}).to_excel(book, sheet_name="codebook", index=False)
 
 
-def _info(con: duckdb.DuckDBPyConnection, fmt: str, years: dict[str, str]) -> dict[str, object]:
-    """What made this export: gongkai, parser, schema and export versions, the parser versions
-    of the reports in it, and each year's fingerprint (for the next export to reuse)."""
-    from gongkai.flows.warehouse import schema_version
-
+def _finish(con: duckdb.DuckDBPyConnection, tmp: Path, fmt: str, schema: int, years: dict[str, str],
+            previous: Path | None = None, reused: set[str] | None = None) -> None:
+    """The data dictionary, export.json (what made this export: gongkai, parser, schema and export
+    versions, the parser versions of the reports in it, and each year's fingerprint for the next
+    export to reuse) and the manifest."""
+    shutil.copyfile(_README, tmp / "README.md")
     parsers = [v for (v,) in con.execute("SELECT DISTINCT parser_version FROM v_current_report ORDER BY 1").fetchall()]
-    return {"gongkai_version": __version__, "parser_version": PARSER_VERSION, "schema_version": schema_version(con),
+    info = {"gongkai_version": __version__, "parser_version": PARSER_VERSION, "schema_version": schema,
             "export_format_version": EXPORT_FORMAT_VERSION, "format": fmt,
             "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "report_parser_versions": parsers, "years": years}
+    (tmp / EXPORT_INFO).write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    _manifest(tmp, previous, reused or set())
 
 
 def _reusable(previous: Path | None, fmt: str, schema: int) -> dict[str, str]:
@@ -249,25 +253,20 @@ def _keep(src: Path, dst: Path) -> None:
         shutil.copy2(src, dst)
 
 
-def _write(con: duckdb.DuckDBPyConnection, tmp: Path, fmt: str, previous: Path | None = None,
-           summary: ExportSummary | None = None) -> None:
+def _write(con: duckdb.DuckDBPyConnection, tmp: Path, fmt: str, previous: Path | None,
+           summary: ExportSummary) -> None:
     """Write every file into ``tmp``; the cells of a year unchanged since the ``previous``
     export (same fingerprint, same gongkai and format) are taken over from it."""
-    from gongkai.flows.warehouse import schema_version
-
-    summary = summary or ExportSummary(out=tmp, files=0, cells=0)
+    schema = schema_version(con)
     years = {str(y): str(f) for y, f in con.execute(_sql("year_fingerprints")).fetchall()}
     if fmt == "xlsx":
         _write_xlsx(con, tmp)
-        shutil.copyfile(_README, tmp / "README.md")
-        (tmp / EXPORT_INFO).write_text(json.dumps(_info(con, fmt, years), ensure_ascii=False, indent=2) + "\n",
-                                       encoding="utf-8")
         summary.years_written = sorted(years)
-        _manifest(tmp, None, set())
+        _finish(con, tmp, fmt, schema, years)
         return
     ext = "parquet" if fmt == "parquet" else "csv"
     opts = _copy_options(fmt)
-    before = _reusable(previous, fmt, schema_version(con))
+    before = _reusable(previous, fmt, schema)
     reused = {y for y, f in years.items() if y != "NULL" and before.get(y) == f and previous is not None
               and (previous / "cells" / f"year={y}").is_dir()}
     for year in sorted(reused):
@@ -294,10 +293,7 @@ def _write(con: duckdb.DuckDBPyConnection, tmp: Path, fmt: str, previous: Path |
     if fmt == "csv":  # Excel reads UTF-8 CSV as the local code page unless it starts with a BOM
         for path in tmp.rglob("*.csv"):
             _add_bom(path)
-    shutil.copyfile(_README, tmp / "README.md")
-    (tmp / EXPORT_INFO).write_text(json.dumps(_info(con, fmt, years), ensure_ascii=False, indent=2) + "\n",
-                                   encoding="utf-8")
-    _manifest(tmp, previous, reused)
+    _finish(con, tmp, fmt, schema, years, previous, reused)
 
 
 def _write_codebook(target: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 import duckdb
+import pyarrow as pa
 
 from gongkai.transform.agency import Region, agency_identity
 
@@ -77,9 +78,17 @@ def backfill_identities(con: duckdb.DuckDBPyConnection) -> int:
         "FROM agency WHERE identity IS NULL").fetchall()
     if not rows:
         return 0
-    for agency_id, name, prov, city, county, pc, cc, kc in rows:
-        region = Region(province=prov, city=city, county=county, province_code=pc, city_code=cc, county_code=kc)
-        con.execute("UPDATE agency SET identity = ? WHERE agency_id = ?", [agency_identity(name, region), agency_id])
+    filled = pa.table({
+        "agency_id": pa.array([r[0] for r in rows], pa.int32()),
+        "identity": pa.array([agency_identity(name, Region(province=prov, city=city, county=county, province_code=pc,
+                                                           city_code=cc, county_code=kc))
+                              for _, name, prov, city, county, pc, cc, kc in rows], pa.string()),
+    })
+    con.register("_gk_identity", filled)
+    try:  # one statement for every agency (a national warehouse has tens of thousands)
+        con.execute("UPDATE agency SET identity = f.identity FROM _gk_identity f WHERE agency.agency_id = f.agency_id")
+    finally:
+        con.unregister("_gk_identity")
     groups = con.execute(
         "SELECT identity, list(agency_id ORDER BY agency_id) FROM agency GROUP BY identity HAVING count(*) > 1"
     ).fetchall()

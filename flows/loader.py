@@ -227,9 +227,6 @@ class Loader:
                     v.seen = top
         return found
 
-    def _region(self, norm: str, place: str | None) -> Region:
-        return self._regions[(norm, place)]
-
     def _resolve(self, items: list[Incoming]) -> None:
         """The regions of the batch's agency names (with their sources' places), once each."""
         wanted = sorted({(normalize_name(it.result.agency), it.place) for it in items if it.result.agency}
@@ -249,7 +246,7 @@ class Loader:
         norm = normalize_name(name)
         if norm in self.aliases:
             return self.aliases[norm]
-        region = self._region(norm, item.place)
+        region = self._regions[(norm, item.place)]  # (resolved for the batch by _resolve)
         identity = agency_identity(name, region)
         agency_id = self.agency_ids.get(identity)
         if agency_id is None:

@@ -328,9 +328,8 @@ class ReparseRun:
             return known_places(self.con)
         if not self.path.exists():
             return {}
-        try:
-            check_file(self.path)  # a damaged file is not read further
-            with duckdb.connect(str(self.path), read_only=True) as old:
+        try:  # (open_warehouse checks the file first: a damaged one is not read further)
+            with open_warehouse(self.path, read_only=True) as old:
                 return known_places(old)
         except (duckdb.Error, WarehouseError) as exc:
             log.warning("the old warehouse cannot be read for the reports' places (%s): namesakes without "

@@ -39,6 +39,7 @@ _TOWNSHIP_RE = re.compile(r"(街道|镇|乡)(办事处|人民政府|党工委|�
 # 管委会 governs a zone (开发区, 实验区 …); 城市管理委员会 or 国有资产监督管理委员会 is a department
 _GOVERNMENT_RE = re.compile(r"人民政府$|(?:开发区|园区|实验区|新区|示范区|试验区|管理区|风景区|景区|合作区|保税区|港区)"
                             r"(?:管委会|管理委员会|工委)$")
+_SUFFIX_RE = re.compile(r"(省|市|自治区|特别行政区|自治州|地区|盟|区|县|自治县|旗)$")  # what a region's name ends with
 _DEPARTMENT_RE = re.compile(r"(局|委员会|委|办公室|办公厅|办|中心|院|所|队|站|厅|部|处|署|会|社|馆|公司|集团)$")
 
 
@@ -80,7 +81,7 @@ def _present(name: str, region_name: str | None) -> bool:
     """A matched region name must really be in the agency's name (not a one-character accident)."""
     if not region_name or len(region_name) < 2:
         return False
-    stem = re.sub(r"(省|市|自治区|特别行政区|自治州|地区|盟|区|县|自治县|旗)$", "", region_name)
+    stem = _SUFFIX_RE.sub("", region_name)
     if region_name in name:
         return True
     # the bare stem names the place, unless a street or road is named after it (济源路街道)
@@ -99,13 +100,18 @@ def _county_codes() -> dict[str, tuple[str, ...]]:
     return {name: tuple(sorted(set(codes))) for name, codes in out.items()}
 
 
-def _named_above(text: str, code: str) -> bool:
-    """Whether the text also names the city or province above a county code."""
+def _region_info(code: str) -> object | None:
+    """cpca's entry for a 6-digit region code (its table keys some codes with 12 digits)."""
     import cpca
 
+    return cpca.ad_2_addr_dict.get(code + "000000") or cpca.ad_2_addr_dict.get(code)
+
+
+def _named_above(text: str, code: str) -> bool:
+    """Whether the text also names the city or province above a county code."""
     for upper in (code[:4] + "00", code[:2] + "0000"):
-        info = cpca.ad_2_addr_dict.get(upper + "000000") or cpca.ad_2_addr_dict.get(upper)
-        if info is not None and _present(text, info.name):
+        info = _region_info(upper)
+        if info is not None and _present(text, info.name):  # type: ignore[attr-defined]
             return True
     return False
 
@@ -150,12 +156,9 @@ def resolve_regions(names: Sequence[str], places: Sequence[str | None] | None = 
                 chosen = [c for c in candidates if where and _named_above(where, c)]
                 if len(chosen) == 1:
                     code = chosen[0]
-                    info = cpca.ad_2_addr_dict.get(code[:4] + "00000000") or cpca.ad_2_addr_dict.get(code[:4] + "00")
-                    city_info = info
-                    prov_info = cpca.ad_2_addr_dict.get(code[:2] + "0000000000") or cpca.ad_2_addr_dict.get(
-                        code[:2] + "0000")
-                    city = city_info.name if city_info is not None and city_info.rank == 1 else None
-                    prov = prov_info.name if prov_info is not None else prov
+                    city_info, prov_info = _region_info(code[:4] + "00"), _region_info(code[:2] + "0000")
+                    city = city_info.name if city_info is not None and city_info.rank == 1 else None  # type: ignore[attr-defined]
+                    prov = prov_info.name if prov_info is not None else prov  # type: ignore[attr-defined]
                     by_context = True
                 else:
                     out.append(Region(note=f"{county} is the name of {len(candidates)} places ("
@@ -184,8 +187,6 @@ def resolve_regions(names: Sequence[str], places: Sequence[str | None] | None = 
         ))
     return out
 
-
-_SUFFIX_RE = re.compile(r"(省|市|自治区|特别行政区|自治州|地区|盟|区|县|自治县|旗)$")
 
 
 def core_name(name: str, region: Region) -> str:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gongkai.transform.codebook import T4_COLUMNS
 from gongkai.transform.numbers import nfkc
 
 _START_MARKS = ("第二十条第（一）项", "第二十条第(一)项", "第二十条第", "勾稽关系", "本年新收政府信息公开申请数量")
@@ -429,7 +430,7 @@ def solve_t4_transposed(rows: dict[str, list[tuple[int | float, ...]] | list[str
     total row is the sum of the other four; a row given as candidate tuples is fixed. A cell is
     certain only when every split satisfying the rules agrees on it."""
     sol = Solution()
-    order = ("upheld", "corrected", "other", "pending", "total")
+    order = T4_COLUMNS  # the total row last
     cands: dict[str, list[tuple[int | float, ...]]] = {}
     for code in order:
         given = rows[code]

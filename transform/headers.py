@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from gongkai.transform.codebook import T3_APPLICANT_COLUMNS, T4_COLUMNS, T4_ROWS
 from gongkai.transform.labels import T3_COL_KEYWORDS, match_last
 
 Grids = dict[int, list[list[str]]]
@@ -25,6 +26,9 @@ _T4_FORUMS = (("复议后起诉", "suit_after_review"), ("直接起诉", "suit_d
               ("复议", "review"))
 _T4_RESULTS = (("维持", "upheld"), ("纠正", "corrected"), ("其他", "other"), ("审结", "pending"), ("尚未", "pending"),
                ("总计", "total"), ("合计", "total"))
+
+# Table 四's fifteen places in the template's order: the forums' rows, each with its five results.
+T4_TEMPLATE = [(row, col) for row in T4_ROWS for col in T4_COLUMNS]
 
 # The group heading above the organisations' columns: it names no column of its own.
 _T3_GROUP_WORDS = ("法人或其他组织", "法人或者其他组织", "法人及其他组织", "申请人情况")
@@ -94,7 +98,7 @@ def t3_text_order(header: str) -> list[str] | None:
     text = "".join(header.split())
     for word in _T3_GROUP_WORDS:
         text = text.replace(word, "")
-    orgs = ("commercial", "research", "social_welfare", "legal_service", "other_org")
+    orgs = T3_APPLICANT_COLUMNS[1:]  # the organisations (natural_person is not one)
     at: list[tuple[int, str]] = []
     for code in orgs:
         hits = [(text.find(w), w) for w in T3_COL_KEYWORDS[code] if w in text]
@@ -107,14 +111,22 @@ def t3_text_order(header: str) -> list[str] | None:
     return ["natural_person", *order, "total"]
 
 
+def _column_text(header: list[list[str]], col: int) -> str:
+    """The header cells above one column, top to bottom, as one text without whitespace."""
+    return "".join("".join(r[col].split()) for r in header if col < len(r))
+
+
+def _forum(text: str) -> str | None:
+    return next((code for word, code in _T4_FORUMS if word in text), None)
+
+
 def t4_forums(grids: Grids, table: int, at: int, cols: list[int]) -> list[str] | None:
     """Table 四 printed transposed (results as rows): the forum of each value column of row
     ``at`` — 行政复议, 未经复议直接起诉, 复议后起诉 — from the header cells above, each once."""
     header = header_rows(grids, table, at)
     forums: list[str] = []
     for col in cols:
-        text = "".join("".join(r[col].split()) for r in header if col < len(r))
-        forum = next((code for word, code in _T4_FORUMS if word in text), None)
+        forum = _forum(_column_text(header, col))
         if forum is None:
             return None
         forums.append(forum)
@@ -146,8 +158,8 @@ def t4_places(grids: Grids, table: int, at: int, cols: list[int],
         return None
     places: list[tuple[str, str]] = []
     for col in cols:
-        text = "".join("".join(r[col].split()) for r in header if col < len(r))
-        forum = row or next((code for word, code in _T4_FORUMS if word in text), None)
+        text = _column_text(header, col)
+        forum = row or _forum(text)
         result = next((code for word, code in _T4_RESULTS if word in text), None)
         if forum is None or result is None:
             return None
@@ -168,6 +180,8 @@ def t4_text_places(header: str) -> list[tuple[str, str]] | None:
         return None
     text = text[start:]
     forums = t4_text_forums(text)
+    if forums is None:
+        return None
     results: list[tuple[int, str]] = []
     for words, code in (("结果维持", "upheld"), ("结果纠正", "corrected"), ("其他结果", "other"),
                         ("尚未审结", "pending"), ("总计", "total")):
@@ -175,10 +189,6 @@ def t4_text_places(header: str) -> list[tuple[str, str]] | None:
         if pos < 0:
             return None
         results.append((pos, code))
-    if forums is None:
-        return None
     order = [code for _, code in sorted(results)]
     places = [(forum, result) for forum in forums for result in order]
-    template = [(forum, result) for forum in ("review", "suit_direct", "suit_after_review")
-                for result in ("upheld", "corrected", "other", "pending", "total")]
-    return None if places == template else places
+    return None if places == T4_TEMPLATE else places

@@ -30,6 +30,7 @@ from gongkai.transform.codebook import (
 from gongkai.transform.document import TextCell
 from gongkai.transform.glued import MAX_BLANKS, digit_groups, solve_row, solve_t3, solve_t4, solve_t4_transposed
 from gongkai.transform.headers import (
+    T4_TEMPLATE,
     Grids,
     header_rows,
     t3_columns,
@@ -374,13 +375,12 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
         else:
             vals, after, src = row_values(records, i, sections.end, len(T3_COLUMNS), T3_ROW_KEYWORDS, drop_index=drop)
         i = after
-        read, in_order = by_header.values(src)
+        read, in_order, row_unsure = by_header.values(src)
         if read:
             vals = in_order
         elif printed is not None and vals is not None:
             vals = [dict(zip(printed, vals))[c] for c in T3_COLUMNS]
             told = True
-        row_unsure = by_header.is_unsure(src)
         if out.split_runs and vals is not None and not _adds_up(vals) and runs_of(src, len(T3_COLUMNS)) is not None:
             vals = None  # in glued text a space may fall inside a number: split the row by the rules instead
         runs = runs_of(src, len(T3_COLUMNS)) if out.split_runs and vals is None else None
@@ -464,15 +464,14 @@ def _nearest_t3_row(rec: Record, rows: list[str], out: TableResult) -> str | Non
 
 
 def _adds_up(vals: list[Value]) -> bool:
-    """Whether a row of table 三 prints a total equal to the sum of its applicant columns."""
+    """Whether a row prints its total (the last value) as the sum of the others."""
     numbers = [v.number.value for v in vals]
     return abs(sum(numbers[:-1]) - numbers[-1]) < 1e-9
 
 
 def _t4_adds_up(values: list[Value]) -> bool:
     """Whether table 四's fifteen values print each row's total as the sum of its results."""
-    n = [v.number.value for v in values]
-    return all(abs(sum(n[i:i + 4]) - n[i + 4]) < 1e-9 for i in (0, 5, 10))
+    return all(_adds_up(values[i:i + len(T4_COLUMNS)]) for i in range(0, len(values), len(T4_COLUMNS)))
 
 
 def _one_other_row(records: list[Record], sections: Sections) -> bool:
@@ -538,20 +537,17 @@ class _T3Header:
         self.last: dict[int, str] | None = None
         self.unsure: set[int] = set()  # grids whose columns were not read from their own header
 
-    def is_unsure(self, src: list[Value]) -> bool:
-        where = _grid_row(src) if self.grids else None
-        return where is not None and where[0] in self.unsure
-
     def order(self) -> list[str] | None:
         """The printed order of the columns of the last header read (None if none was)."""
         return None if self.last is None else [c for c in self.last.values() if c != "subtotal"]
 
-    def values(self, src: list[Value]) -> tuple[bool, list[Value] | None]:
+    def values(self, src: list[Value]) -> tuple[bool, list[Value] | None, bool]:
         """(read by header, the row's seven values in codebook order or None when the row does
-        not fit its header). (False, None) when there is no header to read."""
+        not fit its header, whether its grid's columns were not read from its own header).
+        (False, None, …) when there is no header to read."""
         where = _grid_row(src) if self.grids else None
         if where is None:
-            return False, None
+            return False, None, False
         table, row, cols = where
         if table not in self.maps:
             found = t3_columns(self.grids, table, row, cols)
@@ -572,20 +568,20 @@ class _T3Header:
                                          f"order: {order}")
             self.maps[table] = found
             self.last = found or self.last
-        colmap = self.maps[table]
+        colmap, unsure = self.maps[table], table in self.unsure
         if colmap is None:
-            return False, None
+            return False, None, unsure
         by_code: dict[str, Value] = {}
         for v, col in zip(src, cols):
             code = colmap.get(col)
             if code is None and v.blank:
                 continue  # padding
             if code is None or code in by_code:
-                return True, None
+                return True, None, unsure
             by_code[code] = v
         if any(c not in by_code for c in T3_COLUMNS):
-            return True, None
-        return True, [by_code[c] for c in T3_COLUMNS]
+            return True, None, unsure
+        return True, [by_code[c] for c in T3_COLUMNS], unsure
 
 
 def _map_t4_transposed(records: list[Record], begin: int, end: int, out: TableResult, grids: Grids | None) -> bool:
@@ -624,19 +620,16 @@ def _map_t4_transposed(records: list[Record], begin: int, end: int, out: TableRe
     else:
         out.warnings.append(f"table 四 is printed with its results as rows; columns read by the header: "
                             f"{', '.join(forums)}")
-    if any(three is None for _, three, _, _ in rows.values()):
+    solved: dict[str, list[int | float | None]] = {}
+    if any(three is None for _, three, _, _ in rows.values()):  # rows whose digits ran together
         given = {r: [tuple(v.number.value for v in three)] if three is not None else (runs or [])
                  for r, (_, three, runs, _) in rows.items()}
         solved = solve_t4_transposed(given).values  # type: ignore[arg-type]
-        for result, (_, three, _, src) in rows.items():
-            if three is None:
-                for forum, value in zip(forums, solved[result]):
-                    _glued_cells("t4", forum, [result], src, [value], out)
-                continue
-            out.cells.extend(_cell("t4", forum, result, v) for forum, v in zip(forums, three))
-    else:
-        for result, (_, three, _, _) in rows.items():
-            assert three is not None
+    for result, (_, three, _, src) in rows.items():
+        if three is None:
+            for forum, value in zip(forums, solved[result]):
+                _glued_cells("t4", forum, [result], src, [value], out)
+        else:
             out.cells.extend(_cell("t4", forum, result, v) for forum, v in zip(forums, three))
     out.found.add("t4")
     return True
@@ -699,7 +692,7 @@ def map_t4(records: list[Record], start: int, end: int, out: TableResult,
         if runs is not None:
             # the header's order of the columns, if it names one (the digits run in that order)
             named = t4_text_places(_t4_header_text(records, begin, stream)) if stream else None
-            places = named or [(row, col) for row in T4_ROWS for col in T4_COLUMNS]
+            places = named or T4_TEMPLATE
             results = [c for _, c in places[:len(T4_COLUMNS)]]
             if named is not None:
                 out.warnings.append("table 四: the header names its columns in another order than the template's; "
@@ -716,16 +709,15 @@ def map_t4(records: list[Record], start: int, end: int, out: TableResult,
         return
     values = stream[:need]
     places = _t4_by_header(values, grids)
-    template = [(row, col) for row in T4_ROWS for col in T4_COLUMNS]
-    if places is not None and set(places) == set(template):
-        if places != template:
+    if places is not None and set(places) == set(T4_TEMPLATE):
+        if places != T4_TEMPLATE:
             out.warnings.append("table 四 read by its header, whose columns are not in the template's order")
     elif _grid_row(values) is None and (named := t4_text_places(_t4_header_text(records, begin, values))):
         places = named
         out.warnings.append("table 四: the header names its columns in another order than the template's: "
                             + ", ".join(f"{r}.{c}" for r, c in named[:5]) + " …; read so")
     else:
-        places = template
+        places = T4_TEMPLATE
     for (row, col), value in zip(places, values):
         out.cells.append(_cell("t4", row, col, value))
     out.found.add("t4")
