@@ -133,7 +133,7 @@ def _console() -> Console:
 
 @app.command()
 def parse(
-    paths: Annotated[list[Path], typer.Argument(help="Report files (HTML, text, Markdown, PDF, DOCX, XLSX; DOC/WPS with LibreOffice) or folders.")],
+    paths: Annotated[list[Path], typer.Argument(help="Report files (HTML, text, Markdown, PDF, DOCX, XLSX, XLS; DOC/WPS with LibreOffice; scans with gongkai[ocr]) or folders.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per report (JSON Lines).")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any report is not ok.")] = False,
 ) -> None:

@@ -54,7 +54,7 @@ class ExportSummary:
 
 
 EXPORT_INFO = "export.json"
-EXPORT_FORMAT_VERSION = 2  # the layout of the export's files (bump when a file or column changes)
+EXPORT_FORMAT_VERSION = 3  # the layout of the export's files (bump when a file or column changes)
 
 
 def _sql(name: str) -> str:

@@ -197,7 +197,9 @@ def build_overview(con: duckdb.DuckDBPyConnection, *, agency: str | None = None,
                count(*) FILTER (q.failing_checks > 0) AS failing_rules,
                coalesce(sum(q.cells_left_out), 0) AS cells_left_out,
                (SELECT count(*) FROM cell c JOIN v_current_report cr USING (report_id)
-                 WHERE cr.year IS NOT DISTINCT FROM r.year AND c.glued_run IS NOT NULL) AS cells_split_from_runs
+                 WHERE cr.year IS NOT DISTINCT FROM r.year AND c.glued_run IS NOT NULL) AS cells_split_from_runs,
+               (SELECT count(*) FROM cell c JOIN v_current_report cr USING (report_id)
+                 WHERE cr.year IS NOT DISTINCT FROM r.year AND cr.form = 'scan') AS cells_read_by_ocr
         FROM ({base}) r LEFT JOIN v_data_quality q USING (report_id)
         GROUP BY r.year ORDER BY r.year""", params)
     chart_rows = [{"year": r[0], "problem": name, "reports": r[cols.index(code)]} for r in rows if r[0] is not None
@@ -205,14 +207,16 @@ def build_overview(con: duckdb.DuckDBPyConnection, *, agency: str | None = None,
                                      ("failing_rules", "校验未过 failing rules"))]
     sections.append(Section(
         "数据质量 · Data quality",
-        "Reports not read completely, reports failing a consistency rule, cells left out as uncertain, and cells "
-        "split from digit runs printed without separators (kept only when the table's rules confirm the split).",
+        "Reports not read completely, reports failing a consistency rule, cells left out as uncertain, cells "
+        "split from digit runs printed without separators (kept only when the table's rules confirm the split), "
+        "and cells read by OCR from scans (kept only where the table's rules confirm them).",
         _bar(chart_rows, "year", "reports", "problem", "数据质量 Data quality", "年份 Year", "报告 Reports",
              "问题 Problem"),
         _table(cols, rows, {"year": "年份 year", "reports": "报告 reports", "partial": "不完整 partial",
                             "failed": "失败 failed", "failing_rules": "校验未过 failing rules",
                             "cells_left_out": "存疑单元格 cells left out",
-                            "cells_split_from_runs": "拆分单元格 split from runs"})))
+                            "cells_split_from_runs": "拆分单元格 split from runs",
+                            "cells_read_by_ocr": "识别单元格 read by OCR"})))
 
     say("report: coverage by region and level")
     cols, rows = _rows(con, f"""

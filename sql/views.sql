@@ -25,7 +25,8 @@ SELECT
     c.table_index,
     c.grid_row,
     c.grid_col,
-    c.glued_run
+    c.glued_run,
+    coalesce(r.form = 'scan', false) AS ocr
 FROM cell c
 JOIN v_current_report r USING (report_id)
 LEFT JOIN codebook rl ON rl.table_code = c.table_code AND rl.axis = 'row' AND rl.code = c.row_code

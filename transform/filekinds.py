@@ -27,7 +27,6 @@ UNREAD_KINDS = {
     "ofd": "OFD document: this version does not read OFD (no well-kept Python reader of it exists)",
     "zip": "ZIP archive: no report file inside could be read",
     "rar": "RAR archive: this version does not open archives",
-    "image": "image-only document (a scan): this version has no OCR to read it",
 }
 
 

@@ -80,7 +80,8 @@ class ParseResult:
         return {
             "source": self.source, "agency": self.agency, "year": self.year, "layout": self.layout,
             "title": self.title, "status": self.status,
-            "cells": [c.as_dict() for c in self.cells],
+            "cells": [c.as_dict() | {"ocr": True} for c in self.cells] if self.form == "scan"
+            else [c.as_dict() for c in self.cells],
             "checks": [c.as_dict() for c in self.checks],
             "warnings": list(self.warnings),
             "uncertain": list(self.uncertain),

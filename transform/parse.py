@@ -27,7 +27,9 @@ from gongkai.transform.models import STATUS_RANK, CellValue, ParseResult, output
 from gongkai.transform.narrative import stated_counts
 from gongkai.transform.docx_reader import docx_to_html
 from gongkai.transform.filekinds import UNREAD_KINDS, doc_to_docx, sniff_binary
-from gongkai.transform.pdf_reader import read_pdf
+from gongkai.transform.confirm import confirmed
+from gongkai.transform.pdf_reader import NoTextLayer, PdfText, read_pdf
+from gongkai.transform.scan_reader import RENDER_SCALE, images_of_file, images_of_pdf, read_scan
 from gongkai.transform.records import records_of
 from gongkai.transform.xlsx_reader import xls_to_html, xlsx_to_html
 from gongkai.transform.rules import run_rules
@@ -52,9 +54,9 @@ def detect_form(text: str, source: str) -> str:
 
 def read_document(text: str, form: str, *, unglue: bool = False, browser: bool = False,
                   pages: list[int] | None = None) -> Document:
-    """``pages``: the PDF page of each text line (form "pdf"), kept in the cells' origins."""
-    if form == "pdf":
-        doc = read_text(text, "pdf", unglue=unglue)
+    """``pages``: the page of each text line (forms "pdf" and "scan"), kept in the cells' origins."""
+    if form in ("pdf", "scan"):
+        doc = read_text(text, form, unglue=unglue)
         if pages:
             for line in doc.lines:
                 line.cells = [TextCell(c.text, c.origin._replace(page=pages[c.origin.row]))
@@ -75,9 +77,12 @@ def parse_report(data: bytes, source: str, *, charset: str | None = None) -> Par
     try:
         kind = sniff_binary(data)
         if kind == "pdf":
-            pdf = read_pdf(data)
-            result.form, result.encoding = "pdf", None
-            _apply(_read_best(pdf.text, result, pages=[line.page for line in pdf.lines]), result)
+            try:
+                _read_pages(read_pdf(data), "pdf", result)
+            except NoTextLayer:
+                _read_pages(read_scan(images_of_pdf(data), scale=RENDER_SCALE), "scan", result)
+        elif kind == "image":
+            _read_pages(read_scan(images_of_file(data)), "scan", result)
         elif kind == "docx":
             result.form, result.encoding = "docx", None
             _apply(_read_best(docx_to_html(data), result), result)
@@ -278,6 +283,28 @@ def _read_tables(text: str, result: ParseResult, *, glued: bool, unglue: bool | 
     if meta.agency is None or meta.year is None:
         out.warnings.append("title, agency or year not found")
     return out
+
+
+def _read_pages(pages: PdfText, form: str, result: ParseResult) -> None:
+    """The lines of a PDF's text layer or of a scan's OCR, read like text; a scan's cells count
+    where the rules confirm them, and the others become uncertain."""
+    result.form, result.encoding = form, None
+    _apply(_read_best(pages.text, result, pages=[line.page for line in pages.lines]), result)
+    if form == "scan":
+        _confirm(result, pages)
+
+
+def _confirm(result: ParseResult, scan: PdfText) -> None:
+    unsure = {(row, col) for row, line in enumerate(scan.lines) for col in line.unsure}
+    kept, left = confirmed(result.cells, result.checks, unsure)
+    if not left:
+        return
+    result.cells = kept
+    result.uncertain.extend(left)
+    result.checks = run_rules(kept, result.layout)
+    result.warnings.append(f"OCR: {len(left)} cells that the tables' rules do not confirm are left out")
+    if result.status == "ok":
+        result.status = "partial"
 
 
 def _apply(tables: _Tables, result: ParseResult) -> None:

@@ -8,7 +8,7 @@ Page numbers (``- 3 -``, ``第 3 页``, ``3 / 5``) and running headers or footer
 at the top or bottom of most pages) are dropped, and pages are joined, so a table that goes
 on over a page break is read as one. Each kept line remembers its page and box.
 
-A PDF without a text layer (a scan) is a named failure: this version has no OCR.
+A PDF without a text layer (a scan) is read by OCR instead (:mod:`gongkai.transform.scan_reader`).
 
 >>> from pathlib import Path
 >>> pdf = read_pdf(Path("tests/fixtures/real/101.pdf").read_bytes())  # doctest: +SKIP
@@ -29,6 +29,12 @@ from gongkai.transform.errors import ParseFailure
 log = logging.getLogger(__name__)
 
 PDF_MAGIC = b"%PDF-"
+
+
+class NoTextLayer(ParseFailure):
+    """A PDF whose pages are images (a scan): to be read by OCR."""
+
+
 MAX_PAGES = 200  # a report is a few pages; a 2,000-page PDF is something else
 _PAGE_NUMBER_RE = re.compile(
     r"^\s*(?:[-—–－]\s*\d{1,4}\s*[-—–－]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
@@ -40,6 +46,7 @@ class PdfLine:
     text: str
     page: int  # 1-based
     box: tuple[float, float, float, float]  # x0, top, x1, bottom (PDF points from the page's top left)
+    unsure: frozenset[int] = frozenset()  # cells (tab-separated, 0-based) that OCR read unsurely
 
 
 @dataclass
@@ -85,7 +92,13 @@ def read_pdf(data: bytes) -> PdfText:
                 log.warning("PDF page %d cannot be read: %s", number, exc)
                 pages.append([])
     if chars == 0:
-        raise ParseFailure("image-only PDF (a scan): it has no text layer, and this version has no OCR to read it")
+        raise NoTextLayer("image-only PDF (a scan): it has no text layer")
+    return join_pages(pages, count, title)
+
+
+def join_pages(pages: list[list[PdfLine]], count: int, title: str | None) -> PdfText:
+    """Pages' lines as one text: page numbers and running headers or footers dropped, and a
+    row cut by a page break joined again."""
     out = PdfText(pages=count, title=title)
     running = _running_lines(pages)
     for lines in pages:
@@ -99,7 +112,7 @@ def read_pdf(data: bytes) -> PdfText:
                 previous = out.lines[-1]
                 head, _, rest = previous.text.partition("\t")
                 out.lines[-1] = PdfLine(head + line.text.split("\t", 1)[0] + ("\t" + rest if rest else ""),
-                                        previous.page, previous.box)
+                                        previous.page, previous.box, previous.unsure)
                 first = False
                 continue
             first = False
@@ -130,7 +143,7 @@ def _page_lines(page: object, number: int) -> list[PdfLine]:
     out: list[PdfLine] = []
     for table, rows in tables:
         for row, texts in zip(table.rows, rows):
-            cells = [_cell_text(t) for t in texts if t is not None]
+            cells = [cell_text(t) for t in texts if t is not None]
             while cells and not cells[0]:
                 cells.pop(0)  # the blank corner left of a label: not a cell of the row
             if any(cells):
@@ -149,7 +162,7 @@ def _page_lines(page: object, number: int) -> list[PdfLine]:
     return out
 
 
-def _cell_text(text: str) -> str:
+def cell_text(text: str) -> str:
     """A table cell's text on one line: lines of a CJK cell joined without a space."""
     parts = [" ".join(p.split()) for p in text.split("\n")]
     joined = ""
