@@ -11,6 +11,9 @@ Glued: median and worst time per glued-digit text (targets: median < 50 ms, wors
 
 Files: time per PDF page with a text layer (target < 50 ms) and an XLSX report against an HTML page.
 
+Scans: time per scanned page read by OCR (101.pdf as an image-only PDF; target < 2 s on 2 cores)
+against the same pages read from the text layer, and the peak memory of a process reading it.
+
 Parse: for the HTML pages of the dev corpus and a set of generated pages, the median time per
 report of gongkai's full parse (grid + mapping + validation) and of ``pandas.read_html`` alone
 on the same bytes, and their ratio (target ≤ 1.0), plus peak memory (target < 300 MB).
@@ -178,13 +181,51 @@ def bench_files(repeat: int) -> None:
           f"{t_html * 1000:.0f} ms (ratio {t_xlsx / t_html:.1f})")
 
 
+_SCAN_PEAK_SCRIPT = """
+import resource, sys
+from pathlib import Path
+from gongkai.devtools.scans import image_only_pdf
+from gongkai.transform.parse import parse_report
+parse_report(image_only_pdf(Path(sys.argv[1]).read_bytes()), "scan.pdf")
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def bench_scans(repeat: int) -> None:
+    """Scans read by OCR: time per page of 101.pdf rendered to an image-only PDF (144 dpi),
+    against the same PDF read from its text layer; and the peak memory of a process reading it."""
+    import subprocess
+
+    from gongkai.devtools.scans import image_only_pdf
+    from gongkai.transform.pdf_reader import read_pdf
+    from gongkai.transform.scan_reader import ocr_available
+
+    if not ocr_available():
+        print("\n== scans: skipped (the extra gongkai[ocr] is not installed) ==")
+        return
+    pdf = (ROOT / "tests/fixtures/real/101.pdf").read_bytes()
+    pages = read_pdf(pdf).pages
+    scan = image_only_pdf(pdf)
+    parse_report(scan, "scan.pdf")  # the models load once per process
+    t_scan = best_of(lambda: parse_report(scan, "scan.pdf"), max(1, repeat // 2))
+    t_text = best_of(lambda: parse_report(pdf, "101.pdf"), repeat)
+    peak = subprocess.run([sys.executable, "-c", _SCAN_PEAK_SCRIPT, str(ROOT / "tests/fixtures/real/101.pdf")],
+                          capture_output=True, text=True, check=True, cwd=ROOT).stdout.strip()
+    print(f"\n== scans: OCR (best of {max(1, repeat // 2)}) ==")
+    print(f"101.pdf as a scan ({pages} pages at 144 dpi): {t_scan:.2f} s, {t_scan / pages:.2f} s per page "
+          f"(target < 2 s on 2 cores); from its text layer {t_text / pages * 1000:.0f} ms per page "
+          f"(ratio {t_scan / t_text:.0f})")
+    print(f"peak memory of a process reading the scan: {float(peak):.0f} MB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--generated", type=int, default=100, help="generated reports per set (default 100)")
     ap.add_argument("--repeat", type=int, default=5, help="timing repeats per report (best is kept)")
     ap.add_argument("--reports", type=int, default=100_000,
                     help="generated reports loaded into the warehouse benchmark (default 100000 ≈ 20 million cells)")
-    ap.add_argument("--only", choices=("parse", "glued", "files", "warehouse", "crawl"), help="run one benchmark")
+    ap.add_argument("--only", choices=("parse", "glued", "files", "scans", "warehouse", "crawl"),
+                    help="run one benchmark")
     args = ap.parse_args()
     if args.only in (None, "parse"):
         bench_parse(args.generated, args.repeat)
@@ -192,6 +233,8 @@ def main() -> None:
         bench_glued(args.generated)
     if args.only in (None, "files"):
         bench_files(args.repeat)
+    if args.only in (None, "scans"):
+        bench_scans(args.repeat)
     if args.only in (None, "crawl"):
         bench_crawl()
     if args.only in (None, "warehouse"):
