@@ -33,16 +33,18 @@ import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from gongkai.transform.errors import ParseFailure
-from gongkai.transform.pdf_reader import MAX_PAGES, PdfLine, PdfText, cell_text, join_pages
+from gongkai.transform.pdf_reader import PdfLine, PdfText, cell_text, join_pages
 
 log = logging.getLogger(__name__)
 
 RENDER_SCALE = 2.0  # an image-only PDF page is rendered at 144 dpi before OCR
 DETECT_SIDE = 1280  # pixels of the longer side the text detector looks at
 MIN_SCORE = 0.9  # a table cell read less surely than this is unsure
+MAX_SCAN_PAGES = 60  # OCR takes about 2 s a page; a report is a few pages
 MAX_PIXELS = 40_000_000  # one page image; a larger one is reduced first
 NOT_INSTALLED = "image-only document (a scan): install gongkai[ocr] to read scans"
 _LOOKALIKES = str.maketrans({"o": "0", "O": "0", "○": "0", "〇": "0", "О": "0", "l": "1", "I": "1", "|": "1",
@@ -97,8 +99,9 @@ class _Table:
     cells: list[tuple[int, int, int, int]]  # x0, y0, x1, y1 of each cell, in the table's pixels
 
 
-def images_of_pdf(data: bytes) -> list[Any]:
-    """An image-only PDF's pages as RGB arrays, rendered at ``RENDER_SCALE``."""
+def images_of_pdf(data: bytes) -> Iterator[Any]:
+    """An image-only PDF's pages as RGB arrays, rendered at ``RENDER_SCALE`` one at a time (a
+    page image is megabytes)."""
     import numpy as np
     import pypdfium2 as pdfium
 
@@ -107,9 +110,11 @@ def images_of_pdf(data: bytes) -> list[Any]:
     except Exception as exc:  # noqa: BLE001 - pdfium names few error kinds
         raise ParseFailure(f"damaged PDF: {exc}") from exc
     try:
-        if len(pdf) > MAX_PAGES:
-            raise ParseFailure(f"PDF of {len(pdf)} pages: more than {MAX_PAGES}, not a single annual report")
-        return [np.asarray(page.render(scale=RENDER_SCALE).to_pil().convert("RGB")) for page in pdf]
+        if len(pdf) > MAX_SCAN_PAGES:
+            raise ParseFailure(f"scanned PDF of {len(pdf)} pages: more than {MAX_SCAN_PAGES}, "
+                               "not a single annual report")
+        for page in pdf:
+            yield np.asarray(page.render(scale=RENDER_SCALE).to_pil().convert("RGB"))
     finally:
         pdf.close()
 
@@ -123,8 +128,8 @@ def images_of_file(data: bytes) -> list[Any]:
         image = Image.open(io.BytesIO(data))
         frames = []
         for frame in ImageSequence.Iterator(image):
-            if len(frames) >= MAX_PAGES:
-                break
+            if len(frames) >= MAX_SCAN_PAGES:
+                raise ParseFailure(f"an image of more than {MAX_SCAN_PAGES} pages, not a single annual report")
             rgb = frame.convert("RGB")
             if rgb.width * rgb.height > MAX_PIXELS:
                 factor = (MAX_PIXELS / (rgb.width * rgb.height)) ** 0.5
@@ -135,7 +140,7 @@ def images_of_file(data: bytes) -> list[Any]:
     return frames
 
 
-def read_scan(images: list[Any], *, scale: float = 1.0) -> PdfText:
+def read_scan(images: Iterable[Any], *, scale: float = 1.0) -> PdfText:
     """OCR of page images (``scale``: pixels per PDF point, for the lines' boxes)."""
     if not ocr_available():
         raise ParseFailure(NOT_INSTALLED)
@@ -148,7 +153,7 @@ def read_scan(images: list[Any], *, scale: float = 1.0) -> PdfText:
             pages.append([])
     if not any(pages):
         raise ParseFailure("image-only document (a scan): OCR found no text in it")
-    return join_pages(pages, len(images), None)
+    return join_pages(pages, len(pages), None)
 
 
 def _page_lines(image: Any, number: int, scale: float) -> list[PdfLine]:
