@@ -160,3 +160,18 @@ def test_a_misread_in_table_four_costs_its_row_and_table_two_keeps_only_sure_cel
 def test_number_lookalikes_are_read_as_digits_and_marked_unsure():
     assert scan_reader._as_number("1o") == "10" and scan_reader._as_number("l2") == "12"
     assert scan_reader._as_number("25") is None and scan_reader._as_number("予以公开") is None
+
+
+def test_the_warehouse_marks_what_ocr_read(tmp_path, read):
+    from gongkai.flows.loader import Incoming, Loader
+    from gongkai.flows.warehouse import open_warehouse, warehouse_path
+
+    con = open_warehouse(warehouse_path(tmp_path))
+    try:
+        Loader(con).load([Incoming(read["gen31"]), Incoming(parse_report((REAL / "101.pdf").read_bytes(), "101.pdf"))])
+        counts = {agency: (ocr, n) for agency, ocr, n in con.execute(
+            "SELECT agency, count(*) FILTER (ocr), count(*) FROM v_cells GROUP BY agency").fetchall()}
+    finally:
+        con.close()
+    scanned, text_layer = counts[read["gen31"].agency], counts["洪泽区人民政府"]
+    assert scanned[0] == scanned[1] > 0 and text_layer[0] == 0 < text_layer[1]
