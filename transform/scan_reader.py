@@ -95,8 +95,7 @@ class _Box:
 
 @dataclass
 class _Table:
-    box: tuple[int, int, int, int]
-    cells: list[tuple[int, int, int, int]]  # x0, y0, x1, y1 of each cell, in the table's pixels
+    cells: list[tuple[int, int, int, int]]  # x0, y0, x1, y1 of each cell, in the page's pixels
 
 
 def images_of_pdf(data: bytes) -> Iterator[Any]:
@@ -161,7 +160,7 @@ def _page_lines(image: Any, number: int, scale: float) -> list[PdfLine]:
 
     engine = _engine()
     tables, ink = _tables(image)
-    cells = [(x0 + t.box[0], y0 + t.box[1], x1 + t.box[0], y1 + t.box[1]) for t in tables for x0, y0, x1, y1 in t.cells]
+    cells = [cell for table in tables for cell in table.cells]
     boxes: list[_Box] = []
     for quad in _detect(engine, image):
         xs, ys = np.asarray(quad)[:, 0], np.asarray(quad)[:, 1]
@@ -236,9 +235,9 @@ def _missed(ink: Any, cells: list[tuple[int, int, int, int]], covered: set[int |
         inner = ink[y0 + 3:y1 - 3, x0 + 3:x1 - 3]
         if np.count_nonzero(inner) <= 20:
             continue
-        ys, xs = np.nonzero(inner)
-        out.append(_Box(max(x0, x0 + 3 + int(xs.min()) - 3), max(y0, y0 + 3 + int(ys.min()) - 3),
-                        min(x1, x0 + 3 + int(xs.max()) + 4), min(y1, y0 + 3 + int(ys.max()) + 4), index))
+        ys, xs = np.nonzero(inner)  # (inside the 3-pixel margin; the box keeps 3 pixels round the ink)
+        out.append(_Box(x0 + int(xs.min()), y0 + int(ys.min()),
+                        min(x1, x0 + int(xs.max()) + 7), min(y1, y0 + int(ys.max()) + 7), index))
     return out
 
 
@@ -268,7 +267,6 @@ def _table_lines(table: _Table, t_index: int, tables: list[_Table], boxes: list[
             inside.setdefault(cell - first, []).append((boxes[i], text))
             if unsure:
                 doubtful.add(cell - first)
-    ox, oy = table.box[0], table.box[1]
     tops = sorted({c[1] for c in table.cells})
     rows: list[list[int]] = []
     row_tops: list[int] = []
@@ -286,10 +284,10 @@ def _table_lines(table: _Table, t_index: int, tables: list[_Table], boxes: list[
             members = members[1:]
         if not any(texts_of):
             continue
-        x0 = min(table.cells[i][0] for i in members) + ox
-        x1 = max(table.cells[i][2] for i in members) + ox
-        y0 = min(table.cells[i][1] for i in members) + oy
-        y1 = max(table.cells[i][3] for i in members) + oy
+        x0 = min(table.cells[i][0] for i in members)
+        x1 = max(table.cells[i][2] for i in members)
+        y0 = min(table.cells[i][1] for i in members)
+        y1 = max(table.cells[i][3] for i in members)
         unsure = frozenset(k for k, i in enumerate(members) if i in doubtful)
         out.append(PdfLine("\t".join(texts_of), number, (x0 / scale, y0 / scale, x1 / scale, y1 / scale), unsure))
     return out
@@ -370,7 +368,7 @@ def _tables(image: Any) -> tuple[list[_Table], Any]:
             cx, cy, cw, ch, _ = cstats[j]
             touches_edge = cx == 0 or cy == 0 or cx + cw >= w or cy + ch >= h
             if cw >= 8 and ch >= 8 and not touches_edge:
-                cells.append((int(cx), int(cy), int(cx + cw), int(cy + ch)))
+                cells.append((int(x + cx), int(y + cy), int(x + cx + cw), int(y + cy + ch)))
         if len(cells) >= 2:
-            tables.append(_Table((int(x), int(y), int(x + w), int(y + h)), cells))
+            tables.append(_Table(cells))
     return tables, ink
