@@ -20,6 +20,21 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REAL = FIXTURES / "real"
 
 
+def libreoffice_convert(inputs: list[Path], target: str, outdir: Path, profile: Path, *,
+                        infilter: str | None = "HTML (StarWriter)", timeout: float = 300) -> None:
+    """Files converted by LibreOffice headless (``target`` as ``--convert-to`` takes it), in a
+    profile folder of the test's own; .ci/run installs LibreOffice (Writer and Calc)."""
+    import subprocess
+
+    from gongkai.transform.filekinds import soffice
+
+    command = soffice()
+    assert command, "LibreOffice is needed for these tests (.ci/run installs libreoffice-writer-nogui)"
+    subprocess.run([command, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                    *([f"--infilter={infilter}"] if infilter else []), "--convert-to", target,
+                    "--outdir", str(outdir), *map(str, inputs)], check=True, capture_output=True, timeout=timeout)
+
+
 def corpus(glued: bool) -> list[Path]:
     """The dev corpus's expected-value files: the glued-digit texts, or all the others."""
     return [p for p in sorted(REAL.glob("*.expected.json"))

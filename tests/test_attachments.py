@@ -5,7 +5,6 @@ gives every cell exactly. Without LibreOffice a .doc is a named failure."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from gongkai.devtools.reportgen import Options, generate
 from gongkai.transform import filekinds
 from gongkai.transform.parse import parse_report
-from tests.conftest import REAL, cells_of
+from tests.conftest import REAL, cells_of, libreoffice_convert
 
 CORPUS = ["047", "001", "046"]
 FORMATS = {"docx": "docx:MS Word 2007 XML", "doc": "doc:MS Word 97", "pdf": "pdf:writer_pdf_Export"}
@@ -37,13 +36,9 @@ def converted(tmp_path_factory) -> dict[str, tuple[dict, str, int, dict[str, Pat
         gen = generate(seed, Options(form="html"), layout)
         (folder / f"gen{seed}.html").write_bytes(gen.data)
         reports[f"gen{seed}"] = (dict(gen.values), gen.agency, gen.year)
-    command = filekinds.soffice()
-    assert command, "LibreOffice is needed for these tests (.ci/run installs libreoffice-writer-nogui)"
-    inputs = sorted(str(p) for p in folder.glob("*.html"))
+    inputs = sorted(folder.glob("*.html"))
     for fmt, target in FORMATS.items():
-        subprocess.run([command, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
-                        "--infilter=HTML (StarWriter)", "--convert-to", target, "--outdir", str(folder / fmt),
-                        *inputs], check=True, capture_output=True, timeout=300)
+        libreoffice_convert(inputs, target, folder / fmt, folder / "profile")
     return {name: (*exp, {fmt: folder / fmt / f"{name}.{fmt}" for fmt in FORMATS}) for name, exp in reports.items()}
 
 

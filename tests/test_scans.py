@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 
 import pytest
 from hypothesis import given, settings
@@ -16,14 +15,14 @@ from hypothesis import strategies as st
 
 from gongkai.devtools.reportgen import Options, generate
 from gongkai.devtools.scans import image_only_pdf, tiff_of
-from gongkai.transform import filekinds, scan_reader
+from gongkai.transform import scan_reader
 from gongkai.transform.codebook import T3_COLUMNS, T4_COLUMNS, t3_rows
 from gongkai.transform.confirm import confirmed
 from gongkai.transform.document import Origin
 from gongkai.transform.models import CellValue
 from gongkai.transform.parse import parse_report
 from gongkai.transform.rules import run_rules
-from tests.conftest import REAL, cells_of
+from tests.conftest import REAL, cells_of, libreoffice_convert
 
 SEEDS = {31: "2019", 32: "2021"}
 
@@ -37,11 +36,7 @@ def scans(tmp_path_factory) -> dict[str, tuple[dict, str, int, bytes]]:
         gen = generate(seed, Options(form="html"), layout)
         (folder / f"gen{seed}.html").write_bytes(gen.data)
         values[f"gen{seed}"] = (dict(gen.values), gen.agency, gen.year)
-    command = filekinds.soffice()
-    assert command, "LibreOffice is needed for these tests (.ci/run installs libreoffice-writer-nogui)"
-    subprocess.run([command, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
-                    "--infilter=HTML (StarWriter)", "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(folder),
-                    *sorted(str(p) for p in folder.glob("*.html"))], check=True, capture_output=True, timeout=300)
+    libreoffice_convert(sorted(folder.glob("*.html")), "pdf:writer_pdf_Export", folder, folder / "profile")
     out = {name: (*vals, image_only_pdf((folder / f"{name}.pdf").read_bytes())) for name, vals in values.items()}
     exp = json.loads((REAL / "101.expected.json").read_text(encoding="utf-8"))
     cells = {(t, r, c): v for t, rows in exp["cells"].items() for r, cols in rows.items() for c, v in cols.items()}

@@ -11,7 +11,7 @@ import pytest
 
 from gongkai.devtools.reportgen import Options, generate
 from gongkai.transform.parse import parse_report
-from tests.conftest import cells_of
+from tests.conftest import cells_of, libreoffice_convert
 
 
 def _workbook(gen) -> bytes:
@@ -63,16 +63,11 @@ def test_a_damaged_workbook_is_a_named_failure():
 
 def _as_xls(xlsx: bytes, tmp_path) -> bytes:
     """The workbook saved as Excel 97–2003 by LibreOffice Calc (a real tool's .xls)."""
-    import shutil
-    import subprocess
 
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "LibreOffice is needed (.ci/run installs libreoffice-calc-nogui)"
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "report.xlsx").write_bytes(xlsx)
-    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--norestore",
-                    "--convert-to", "xls", "--outdir", str(tmp_path / "out"), str(tmp_path / "in" / "report.xlsx")],
-                   check=True, capture_output=True, timeout=180)
+    libreoffice_convert([tmp_path / "in" / "report.xlsx"], "xls", tmp_path / "out", tmp_path / "profile",
+                        infilter=None, timeout=180)
     return (tmp_path / "out" / "report.xls").read_bytes()
 
 
