@@ -9,8 +9,9 @@
 - A version is identified by (report_key, content SHA-256, output SHA-256): loading the same
   file twice changes nothing; changed content or a parser that reads it differently makes a
   new version, which becomes the current one; older versions are kept.
-- Cells go in through Arrow tables. Several reports share a transaction when loaded in a
-  batch; if the batch fails, each report is retried in a transaction of its own, so one bad
+- Cells go in as columns: a batch of parse results is a *part* (flows/parts.py), built where
+  the parsing ran, and its cells are copied with one ``INSERT … SELECT`` from Arrow or from
+  the part's Parquet files. Several reports share a transaction when loaded in a batch; if the batch fails, each report is retried in a transaction of its own, so one bad
   report never takes others down and a report is never half loaded.
 """
 
@@ -21,34 +22,23 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import itemgetter
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
 
 from gongkai.flows.identity import agency_key
+from gongkai.flows.parts import (CELL_COLUMNS, CHECK_COLUMNS, Incoming, Part, PartFiles, as_date, heads_of,
+                                 is_local, part_of, read_reports)
 from gongkai.transform.agency import Region, agency_identity, level_of, normalize_name, resolve_regions
-from gongkai.transform.models import STATUS_RANK, CellValue, Check, ParseResult, output_sha256
+from gongkai.transform.models import STATUS_RANK, ParseResult, output_sha256
+
+__all__ = ["Incoming", "LoadSummary", "Loader", "report_key"]
 
 log = logging.getLogger(__name__)
 
-_CODES = itemgetter(0, 1, 2)  # table, row, col of a CellValue
-_REST = itemgetter(3, 4, 5, 6, 7)  # value, raw, empty, origin, glued_run
-_PLACE = itemgetter(0, 1)  # rule, where of a Check
-_OUTCOME = itemgetter(2, 3, 4, 5)  # status, expected, actual, detail
-
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """A parse result with what the loader needs besides it."""
-
-    result: ParseResult
-    source_url: str | None = None  # defaults to result.source
-    fetched_at: datetime | None = None
-    source_name: str | None = None  # the crawl source it came from (for per-source counts)
-    place: str | None = None  # where it is, by its source (the owner): resolves 鼓楼区 and namesakes
+Head = tuple[int, Incoming, int]  # (item in its part, the report without cells, its number of cells)
+Places = Callable[[Incoming], str | None]  # where a report is, when its part does not say
 
 
 @dataclass
@@ -92,15 +82,6 @@ def report_key(result: ParseResult, agency_id: int | None) -> str:
     if agency_id is not None and result.year:
         return agency_key(agency_id, result.year)
     return f"source:{result.source}"
-
-
-def _date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -160,10 +141,10 @@ class Loader:
             normalize_name(alias): agency_id
             for alias, agency_id in con.execute("SELECT alias, agency_id FROM agency_alias").fetchall()}
         self._regions: dict[tuple[str, str | None], Region] = {}
+        self._identities: dict[tuple[str, str | None], str] = {}  # (name, place) → identity
         row = con.execute("SELECT coalesce(max(report_id), 0), (SELECT coalesce(max(agency_id), 0) FROM agency) "
                           "FROM report").fetchall()[0]
-        self._code_cache: dict[tuple[tuple[str, str, str], ...], tuple[pa.Array, pa.Array, pa.Array]] = {}
-        self._place_cache: dict[tuple[tuple[str, str], ...], tuple[pa.Array, pa.Array]] = {}
+        self._filesystems: set[str] = set()  # fsspec protocols registered with the connection
         self.next_report_id = int(row[0]) + 1 if row else 1
         self.next_agency_id = int(row[1]) + 1 if row else 1
 
@@ -190,17 +171,58 @@ class Loader:
 
     def load_batch(self, items: list[Incoming]) -> LoadSummary:
         """Load several reports in one transaction; on failure, one transaction each."""
+        with _no_gc():
+            part = part_of(items)
+        return self.load_part(part)
+
+    def load_part(self, part: Part | PartFiles, *, places: Places | None = None,
+                  keep: Callable[[Incoming], bool] | None = None) -> LoadSummary:
+        """Load a part (in memory, or Parquet files a parse worker wrote) in one transaction; on
+        failure, one transaction per report. ``places``: where a report is when its part does
+        not say; ``keep``: which of the part's reports to load (default: all)."""
+        heads = heads_of(part.reports) if isinstance(part, Part) else heads_of(read_reports(part))
+        if places is not None:
+            heads = [(i, it if it.place else _placed(it, places(it)), n) for i, it, n in heads]
+        if keep is not None:
+            heads = [h for h in heads if keep(h[1])]
+        sources = self._attach(part)
+        try:
+            return self._write_each(heads, *sources)
+        finally:
+            for name in ("_gk_pcells", "_gk_pchecks"):
+                if isinstance(part, Part):
+                    self.con.unregister(name)
+
+    def _attach(self, part: Part | PartFiles) -> tuple[str, str]:
+        """SQL that reads the part's cells and checks: registered Arrow tables, or DuckDB's
+        Parquet reader on the part's files (through fsspec for a URL)."""
+        if isinstance(part, Part):
+            self.con.register("_gk_pcells", part.cells)
+            self.con.register("_gk_pchecks", part.checks)
+            return "_gk_pcells", "_gk_pchecks"
+        if not is_local(part.url):
+            from fsspec.core import url_to_fs
+
+            protocol = part.url.split("://", 1)[0]
+            if protocol not in self._filesystems:
+                self.con.register_filesystem(url_to_fs(part.url)[0])
+                self._filesystems.add(protocol)
+        cells, checks = (part.path(t).removeprefix("file://").replace("'", "''") for t in ("cells", "checks"))
+        return f"read_parquet('{cells}')", f"read_parquet('{checks}')"
+
+    def _write_each(self, heads: list[Head], cells: str, checks: str) -> LoadSummary:
         try:
             with _no_gc():
-                return self._write(items)
+                return self._write(heads, cells, checks)
         except duckdb.Error as exc:
-            if len(items) == 1:
-                log.error("could not load %s: %s", items[0].result.source, exc)
-                return LoadSummary(errors=[f"{items[0].result.source}: {exc}"])
-            log.warning("batch of %d failed (%s); loading one by one", len(items), exc)
+            if len(heads) <= 1:
+                source = heads[0][1].result.source if heads else "(an empty part)"
+                log.error("could not load %s: %s", source, exc)
+                return LoadSummary(errors=[f"{source}: {exc}"])
+            log.warning("batch of %d failed (%s); loading one by one", len(heads), exc)
             summary = LoadSummary()
-            for item in items:
-                summary.add(self.load_batch([item]))
+            for head in heads:
+                summary.add(self._write_each([head], cells, checks))
             return summary
 
     # -- planning ---------------------------------------------------------------------------------
@@ -247,7 +269,11 @@ class Loader:
         if norm in self.aliases:
             return self.aliases[norm]
         region = self._regions[(norm, item.place)]  # (resolved for the batch by _resolve)
-        identity = agency_identity(name, region)
+        identity = self._identities.get((name, item.place))
+        if identity is None:
+            if len(self._identities) > 100_000:
+                self._identities.clear()
+            identity = self._identities[(name, item.place)] = agency_identity(name, region)
         agency_id = self.agency_ids.get(identity)
         if agency_id is None:
             agency_id = self.agency_ids[identity] = self.next_agency_id
@@ -338,22 +364,22 @@ class Loader:
                     plan.promote.remove(rid)
 
     # -- writing ----------------------------------------------------------------------------------
-    def _write(self, items: list[Incoming]) -> LoadSummary:
+    def _write(self, heads: list[Head], cells_sql: str, checks_sql: str) -> LoadSummary:
         summary = LoadSummary()
         saved = (dict(self.agency_ids), self.next_report_id, self.next_agency_id)
+        items = [it for _, it, _ in heads]
         plan = self._plan(items, summary)
         planned, new_agencies = plan.planned, plan.new_agencies
         if not planned and not plan.demote and not plan.promote:
             return summary
+        index = {id(it): i for i, it, _ in heads}
         agencies = self._agency_table(new_agencies)
         reports = self._report_table(planned, plan.current)
-        cells = self._cell_table(planned)
-        checks = self._check_table(planned)
+        targets = self._item_table(planned, index)
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            for name, table in (("_gk_agency", agencies), ("_gk_report", reports), ("_gk_cell", cells),
-                                ("_gk_check", checks)):
+            for name, table in (("_gk_agency", agencies), ("_gk_report", reports), ("_gk_items", targets)):
                 con.register(name, table)
             if plan.demote:
                 con.execute("UPDATE report SET is_current = false WHERE report_id IN (SELECT unnest(?))", [plan.demote])
@@ -361,17 +387,24 @@ class Loader:
                 con.execute("UPDATE report SET is_current = true WHERE report_id IN (SELECT unnest(?))", [plan.promote])
             con.execute("INSERT INTO agency BY NAME SELECT * FROM _gk_agency")
             con.execute("INSERT INTO report BY NAME SELECT * FROM _gk_report")
-            con.execute("INSERT INTO cell BY NAME SELECT * FROM _gk_cell")
-            con.execute("INSERT INTO check_result BY NAME SELECT * FROM _gk_check")
+            cols = ", ".join(CELL_COLUMNS)
+            con.execute(f"INSERT INTO cell (report_id, agency_id, year, {cols}) SELECT m.report_id, m.agency_id, "
+                        f"m.year, {', '.join('c.' + c for c in CELL_COLUMNS)} FROM {cells_sql} c "
+                        "JOIN _gk_items m ON c.item = m.item")
+            cols = ", ".join(CHECK_COLUMNS)
+            con.execute(f"INSERT INTO check_result (report_id, {cols}) SELECT m.report_id, "
+                        f"{', '.join('c.' + c for c in CHECK_COLUMNS)} FROM {checks_sql} c "
+                        "JOIN _gk_items m ON c.item = m.item")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             self.agency_ids, self.next_report_id, self.next_agency_id = saved
             raise
         finally:
-            for name in ("_gk_agency", "_gk_report", "_gk_cell", "_gk_check"):
+            for name in ("_gk_agency", "_gk_report", "_gk_items"):
                 con.unregister(name)
-        summary.cells = cells.num_rows
+        n_cells = {id(it): n for _, it, n in heads}
+        summary.cells = sum(n_cells[id(p.item)] for p in planned)
         return summary
 
     @staticmethod
@@ -410,7 +443,7 @@ class Loader:
             "layout": pa.array([r.layout for r in rs], pa.string()),
             "title": pa.array([r.title for r in rs], pa.string()),
             "source_url": pa.array([p.item.source_url or p.item.result.source for p in planned], pa.string()),
-            "publication_date": pa.array([_date(r.publication_date) for r in rs], pa.date32()),
+            "publication_date": pa.array([as_date(r.publication_date) for r in rs], pa.date32()),
             "content_sha256": pa.array([p.content for p in planned], pa.string()),
             "output_sha256": pa.array([p.output for p in planned], pa.string()),
             "parser_version": pa.array([r.parser_version or "" for r in rs], pa.string()),
@@ -424,93 +457,19 @@ class Loader:
             "loaded_at": pa.array([now] * len(planned), pa.timestamp("us")),
         })
 
-    def _codes(self, cells: list[CellValue]) -> tuple[pa.Array, pa.Array, pa.Array]:
-        """Arrow arrays of a report's (table, row, col) codes; reports of one layout share them."""
-        key = tuple(map(_CODES, cells))
-        arrays = self._code_cache.get(key)
-        if arrays is None:
-            tables, rows, cols = zip(*key) if key else ((), (), ())
-            arrays = (pa.array(tables, pa.string()), pa.array(rows, pa.string()), pa.array(cols, pa.string()))
-            if len(self._code_cache) > 256:
-                self._code_cache.clear()
-            self._code_cache[key] = arrays
-        return arrays
-
-    def _cell_table(self, planned: list[_Planned]) -> pa.Table:
-        report_ids: list[int] = []
-        agency_ids: list[int | None] = []
-        years: list[int | None] = []
-        cells: list[CellValue] = []
-        codes: list[tuple[pa.Array, pa.Array, pa.Array]] = []
-        for p in planned:
-            n = len(p.item.result.cells)
-            if not n:
-                continue
-            report_ids.extend([p.report_id] * n)
-            agency_ids.extend([p.agency_id] * n)
-            years.extend([p.item.result.year] * n)
-            cells.extend(p.item.result.cells)
-            codes.append(self._codes(p.item.result.cells))
-        if not cells:
-            return _empty_cells()
-        values, raws, empties, origins, runs = zip(*map(_REST, cells))
-        n = len(cells)
-        if origins.count(None) == n:  # no provenance (e.g. results made elsewhere): null columns, fast
-            positions = (pa.nulls(n, pa.int32()),) * 3
-        else:
-            positions = tuple(pa.array(col, pa.int32()) for col in (
-                [o.table if o else None for o in origins], [o.row if o else None for o in origins],
-                [o.col if o else None for o in origins]))
+    @staticmethod
+    def _item_table(planned: list[_Planned], index: dict[int, int]) -> pa.Table:
+        """The part's item → the report it becomes (only reports with a new version)."""
         return pa.table({
-            "report_id": pa.array(report_ids, pa.int64()),
-            "agency_id": pa.array(agency_ids, pa.int32()),
-            "year": pa.array(years, pa.int32()),
-            "table_code": pa.concat_arrays([c[0] for c in codes]),
-            "row_code": pa.concat_arrays([c[1] for c in codes]),
-            "col_code": pa.concat_arrays([c[2] for c in codes]),
-            "value": pa.array(values, pa.float64()),
-            "empty": pa.array(empties, pa.bool_()),
-            "raw": pa.array(raws, pa.string()),
-            "table_index": positions[0],
-            "grid_row": positions[1],
-            "grid_col": positions[2],
-            "glued_run": pa.nulls(n, pa.string()) if runs.count(None) == n else pa.array(runs, pa.string()),
+            "item": pa.array([index[id(p.item)] for p in planned], pa.int32()),
+            "report_id": pa.array([p.report_id for p in planned], pa.int64()),
+            "agency_id": pa.array([p.agency_id for p in planned], pa.int32()),
+            "year": pa.array([p.item.result.year for p in planned], pa.int32()),
         })
 
-    def _check_table(self, planned: list[_Planned]) -> pa.Table:
-        report_ids: list[int] = []
-        checks: list[Check] = []
-        places: list[tuple[pa.Array, pa.Array]] = []
-        for p in planned:
-            mine = p.item.result.checks
-            if not mine:
-                continue
-            report_ids.extend([p.report_id] * len(mine))
-            checks.extend(mine)
-            key = tuple(map(_PLACE, mine))  # (rule, scope): the same for every report of a layout
-            arrays = self._place_cache.get(key)
-            if arrays is None:
-                rules, scopes = zip(*key)
-                arrays = (pa.array(rules, pa.string()), pa.array(scopes, pa.string()))
-                if len(self._place_cache) > 256:
-                    self._place_cache.clear()
-                self._place_cache[key] = arrays
-            places.append(arrays)
-        if not checks:
-            return pa.table({"report_id": pa.array([], pa.int64()), "rule": pa.array([], pa.string()),
-                             "scope": pa.array([], pa.string()), "status": pa.array([], pa.string()),
-                             "expected": pa.array([], pa.float64()), "actual": pa.array([], pa.float64()),
-                             "detail": pa.array([], pa.string())})
-        statuses, expected, actual, details = zip(*map(_OUTCOME, checks))
-        return pa.table({
-            "report_id": pa.array(report_ids, pa.int64()),
-            "rule": pa.concat_arrays([a[0] for a in places]),
-            "scope": pa.concat_arrays([a[1] for a in places]),
-            "status": pa.array(statuses, pa.string()),
-            "expected": pa.array(expected, pa.float64()),
-            "actual": pa.array(actual, pa.float64()),
-            "detail": pa.array([d or None for d in details], pa.string()),
-        })
+
+def _placed(item: Incoming, place: str | None) -> Incoming:
+    return Incoming(item.result, item.source_url, item.fetched_at, item.source_name, place)
 
 
 @contextmanager
@@ -525,10 +484,3 @@ def _no_gc() -> Iterator[None]:
         if enabled:
             gc.enable()
 
-
-def _empty_cells() -> pa.Table:
-    ints = ("report_id", "agency_id", "year", "table_index", "grid_row", "grid_col")
-    names = ("report_id", "agency_id", "year", "table_code", "row_code", "col_code", "value", "empty", "raw",
-             "table_index", "grid_row", "grid_col", "glued_run")
-    types = {"value": pa.float64(), "empty": pa.bool_()}
-    return pa.table({n: pa.array([], pa.int64() if n in ints else types.get(n, pa.string())) for n in names})

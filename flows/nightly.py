@@ -33,10 +33,10 @@ from prefect.states import Completed, Failed, State
 from gongkai.extract.crawl import SourceResult, source_failure
 from gongkai.extract.http import FetchOptions
 from gongkai.extract.sources import Source, load_sources
-from gongkai.flows.parsing import LocalParsers, ParseJob, parse_jobs
+from gongkai.flows.parsing import LocalParsers, ParseJob, parse_to_part
+from gongkai.flows.parts import PartFiles
 from gongkai.flows.pipeline import PARSE_BATCH, NightlyRun, ReparseRun
 from gongkai.flows.summary import RunSummary
-from gongkai.transform.models import ParseResult
 
 PROGRESS = logging.getLogger("gongkai.progress")  # the CLI shows it on stderr
 T = TypeVar("T")
@@ -81,21 +81,23 @@ async def crawl_source_task(source: Source, run: Handle[NightlyRun], result: Han
 
 
 @task(name="parse-batch", task_run_name="parse-batch-{number}", cache_policy=NONE)
-def parse_batch_task(number: int, archive_root: str, jobs: list[ParseJob],
-                     parsers: Handle[LocalParsers | None] | None = None) -> list[ParseResult]:
-    """Parse a batch of archived report pages (on the local pool, or right here on a remote worker)."""
+def parse_batch_task(number: int, archive_root: str, jobs: list[ParseJob], parts_root: str,
+                     parsers: Handle[LocalParsers | None] | None = None) -> PartFiles:
+    """Parse a batch of archived report pages into a part (on the local pool, or right here on
+    a Dask worker); the part is Parquet files under ``parts_root``, never the warehouse."""
     pool = parsers.value if parsers is not None else None
-    return pool.run(archive_root, jobs) if pool is not None else parse_jobs(archive_root, jobs)
+    return pool.run(archive_root, jobs, parts_root) if pool is not None else \
+        parse_to_part(archive_root, jobs, parts_root)
 
 
-Batches = list[tuple[list[ParseJob], PrefectFuture[list[ParseResult]]]]
+Batches = list[PrefectFuture[PartFiles]]
 
 
 @task(name="load", cache_policy=NONE)
 def load_task(loading: Handle[Any], batches: Handle[Batches], total: int) -> dict[str, int]:
-    """Load every parsed batch, in order, one transaction each (the single writer)."""
-    for jobs, future in batches.value:
-        loading.value(jobs, future.result())
+    """Load every parsed part, in order, one transaction each (the single writer)."""
+    for future in batches.value:
+        loading.value(future.result())
     return {"batches": len(batches.value), "reports": total}
 
 
@@ -146,7 +148,7 @@ async def nightly_flow(sources_file: str, data_dir: str, do_export: bool = True,
             batches: Batches = []
 
             def submit(jobs: list[ParseJob]) -> None:
-                batches.append((jobs, parse_batch_task.submit(len(batches) + 1, root, jobs, Handle(pool))))
+                batches.append(parse_batch_task.submit(len(batches) + 1, root, jobs, run.parts, Handle(pool)))
 
             async def dispatch() -> None:  # parse while the crawl goes on
                 while True:
@@ -167,8 +169,8 @@ async def nightly_flow(sources_file: str, data_dir: str, do_export: bool = True,
             for jobs in run.batches.take(PARSE_BATCH, all_=True):
                 submit(jobs)
 
-            def load(jobs: list[ParseJob], results: list[ParseResult]) -> None:
-                run.loading.load(jobs, results, run.batches.count)
+            def load(part: PartFiles) -> None:
+                run.loading.load(part, run.batches.count)
 
             load_task(Handle(load), Handle(batches), run.batches.count)
             export_task(Handle(run))
@@ -193,7 +195,7 @@ async def reparse_flow(data_dir: str, rebuild: bool = False, parsers: str = "loc
     try:
         with ReparseRun(Path(data_dir), rebuild=rebuild, progress=progress) as run:
             root = str(run.archive.root)
-            batches: Batches = [(jobs, parse_batch_task.submit(n, root, jobs, Handle(pool)))
+            batches: Batches = [parse_batch_task.submit(n, root, jobs, run.parts, Handle(pool))
                                 for n, jobs in enumerate(run.jobs(), 1)]
             load_task(Handle(run.load), Handle(batches), len(run.docs))
             summary = run.finish()

@@ -1,8 +1,12 @@
 """Parsing fetched reports in batches, on this machine's cores or wherever a task runs.
 
 A :class:`ParseJob` names an archived body; :func:`parse_jobs` turns a batch of them into parse
-results (pure: the archive in, results out). :class:`LocalParsers` is a warm pool of worker
-processes on this machine's cores, used by the plain pipeline and by the flow's parse tasks.
+results (pure: the archive in, results out) and :func:`parse_to_part` into a *part*, the
+batch's results as Parquet columns written where the single writer will read them
+(flows/parts.py): workers never open the warehouse, and no cell object crosses to the
+writer. :class:`LocalParsers` is a warm pool of worker processes on this machine's cores,
+used by the plain pipeline and by the flow's parse tasks; on a Dask cluster the flow's parse
+tasks call :func:`parse_to_part` where they run.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from email.message import Message
 from pathlib import Path
 
 from gongkai.extract.archive import RawArchive
+from gongkai.flows.parts import Incoming, PartFiles, part_of, write_part
 from gongkai.transform.metadata import split_title
 from gongkai.transform.models import STATUS_RANK, ParseResult, output_sha256
 from gongkai.transform.parse import parse_report
@@ -108,6 +113,14 @@ def parse_jobs(archive_root: str, jobs: list[ParseJob]) -> list[ParseResult]:
     return [parse_job(archive_root, job) for job in jobs]
 
 
+def parse_to_part(archive_root: str, jobs: list[ParseJob], parts_root: str) -> PartFiles:
+    """Parse a batch and write its results as a part under ``parts_root`` (a folder or an
+    fsspec URL the writer can read)."""
+    items = [Incoming(result, source_url=job.url, fetched_at=job.fetched_at, source_name=job.source_name)
+             for job, result in zip(jobs, parse_jobs(archive_root, jobs))]
+    return write_part(part_of(items), parts_root)
+
+
 class LocalParsers:
     """A pool of worker processes on this machine's cores, started once: forked directly while
     this process has a single thread (cheapest), else from a fork server (safe beside the
@@ -122,16 +135,21 @@ class LocalParsers:
         self.workers = workers or max(1, os.cpu_count() or 1)
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
 
-    def submit(self, archive_root: str, jobs: list[ParseJob]) -> Future[list[ParseResult]]:
-        return self.pool.submit(parse_jobs, archive_root, jobs)
+    def submit(self, archive_root: str, jobs: list[ParseJob], parts_root: str) -> Future[PartFiles]:
+        return self.pool.submit(parse_to_part, archive_root, jobs, parts_root)
 
-    def run(self, archive_root: str, jobs: list[ParseJob]) -> list[ParseResult]:
+    def run(self, archive_root: str, jobs: list[ParseJob], parts_root: str) -> PartFiles:
         """Parse a batch on the pool, or here if a worker died (one bad page never ends the run)."""
-        try:
-            return self.submit(archive_root, jobs).result()
-        except Exception as exc:  # noqa: BLE001
-            log.error("a parse worker failed (%s): parsing the batch in this process", exc)
-            return parse_jobs(archive_root, jobs)
+        return settle(self.submit(archive_root, jobs, parts_root), archive_root, jobs, parts_root)
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
+
+
+def settle(future: Future[PartFiles], archive_root: str, jobs: list[ParseJob], parts_root: str) -> PartFiles:
+    """The part a pool worker made, or the batch parsed here if the worker died."""
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - a crashed worker never ends the run
+        log.error("a parse worker failed (%s): parsing the batch in this process", exc)
+        return parse_to_part(archive_root, jobs, parts_root)

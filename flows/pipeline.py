@@ -13,9 +13,11 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,17 +33,18 @@ from gongkai.flows.exporter import export
 from gongkai.flows.fetchlog import FetchLog, previous_validators, record_fetches
 from gongkai.flows.integrity import check_file, mark_verified, quarantine
 from gongkai.flows.loader import Incoming, Loader, LoadSummary
-from gongkai.flows.parsing import LocalParsers, ParseJob, parse_jobs
+from gongkai.flows.parsing import LocalParsers, ParseJob, settle
+from gongkai.flows.parts import PartFiles, remove_part, remove_parts_root
 from gongkai.flows.settings import export_dir
 from gongkai.flows.summary import RunSummary, summarize_fetches
 from gongkai.flows.warehouse import WarehouseError, open_warehouse, warehouse, warehouse_path
-from gongkai.transform.models import ParseResult
 
 __all__ = ["ARCHIVE_DIR", "FetchOptions", "NightlyRun", "ReparseRun", "RunSummary", "nightly", "reparse"]
 
 log = logging.getLogger(__name__)
 
 ARCHIVE_DIR = "archive"
+PARTS_DIR = "parts"  # parse workers' parts wait here (one folder per run) until the writer loads them
 PARSE_BATCH = 25  # reports per parse task (a Prefect task run costs tens of milliseconds)
 LOCAL_BATCH = 25  # reports per job on the local pool
 LOAD_BATCH = 100  # reports per load transaction
@@ -129,17 +132,46 @@ class _Loading:
         self.done = 0
         self.loaded = LoadSummary()  # everything loaded in this run (by_source: outcomes per crawl source)
 
-    def load(self, jobs: list[ParseJob], results: list[ParseResult], total: int) -> LoadSummary:
-        items = [Incoming(result, source_url=job.url, fetched_at=job.fetched_at, source_name=job.source_name,
-                          place=self.owners.get(job.source_name or "") or self.places.get(job.url) or None)
-                 for job, result in zip(jobs, results)]
-        got = self.loader.load(items, batch_size=LOAD_BATCH)
+    def place(self, item: Incoming) -> str | None:
+        return self.owners.get(item.source_name or "") or self.places.get(item.source_url or "") or None
+
+    def load(self, part: PartFiles, total: int, keep: Callable[[Incoming], bool] | None = None) -> LoadSummary:
+        """Load a part a parse worker wrote (one transaction), then remove it."""
+        got = self.loader.load_part(part, places=self.place, keep=keep)
+        remove_part(part)
         _add_load(self.summary, got)
         self.loaded.add(got)
-        self.done += len(items)
+        self.done += part.reports
         if self.progress:
             self.progress(f"parsed and loaded {self.done}/{total} report(s)")
         return got
+
+
+def parts_root(data_dir: Path, run_id: str, parts_url: str | None = None) -> str:
+    """Where a run's parse workers write their parts: ``DATA_DIR/parts/<run>`` or under the
+    fsspec URL the operator gave (for workers on other machines)."""
+    base = parts_url.rstrip("/") if parts_url else str(data_dir.resolve() / PARTS_DIR)
+    return f"{base}/{run_id}"
+
+
+def _begin_parts(data_dir: Path, run_id: str, parts_url: str | None) -> str:
+    """This run's parts folder; parts an interrupted run of ours left in DATA_DIR/parts go
+    (this process holds the warehouse, so no other run is writing there; the archive still
+    has every body they came from)."""
+    local = data_dir / PARTS_DIR
+    if local.is_dir():
+        for leftover in local.iterdir():
+            if leftover.is_dir():
+                log.info("removing the parts an interrupted run left: %s", leftover)
+                shutil.rmtree(leftover, ignore_errors=True)
+    return parts_root(data_dir, run_id, parts_url)
+
+
+def _end_parts(data_dir: Path, root: str) -> None:
+    remove_parts_root(root)
+    local = data_dir / PARTS_DIR
+    if local.is_dir() and not any(local.iterdir()):
+        local.rmdir()
 
 
 class NightlyRun:
@@ -147,8 +179,10 @@ class NightlyRun:
     the fetcher, and the parse jobs found while crawling. Use as a context manager."""
 
     def __init__(self, sources: list[Source], data_dir: Path, options: FetchOptions | None = None, *,
-                 do_export: bool = True, deadline: float | None = None, progress: Progress | None = None) -> None:
+                 do_export: bool = True, deadline: float | None = None, progress: Progress | None = None,
+                 parts_url: str | None = None) -> None:
         self.sources = [s for s in sources if s.enabled]
+        self.parts_url = parts_url
         self.data_dir = data_dir
         self.options = options or FetchOptions()
         self.do_export = do_export
@@ -167,6 +201,7 @@ class NightlyRun:
         self._warehouse = warehouse(self.data_dir)
         self.con = self._warehouse.__enter__()
         self.run_id = _begin_run(self.con, "nightly")
+        self.parts = _begin_parts(self.data_dir, self.run_id, self.parts_url)
         self.summary = RunSummary(run_id=self.run_id, flow="nightly", portals=len(self.sources))
         self.validators = previous_validators(self.con)
         self.loaded = loaded_contents(self.con)
@@ -175,6 +210,7 @@ class NightlyRun:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        _end_parts(self.data_dir, self.parts)
         self._warehouse.__exit__(*exc)  # type: ignore[arg-type]
 
     # -- crawl ------------------------------------------------------------------------------------
@@ -232,14 +268,14 @@ def nightly(sources: list[Source], data_dir: Path, *, options: FetchOptions | No
     try:
         with NightlyRun(sources, data_dir, options, do_export=do_export, deadline=deadline,
                         progress=progress) as run:
-            futures: list[tuple[list[ParseJob], object]] = []
+            futures: list[tuple[list[ParseJob], Future[PartFiles]]] = []
             root = str(run.archive.root)
 
             async def crawl_and_dispatch() -> None:
                 async def dispatch() -> None:
                     while True:
                         for batch in run.batches.take(LOCAL_BATCH):
-                            futures.append((batch, parsers.submit(root, batch)))
+                            futures.append((batch, parsers.submit(root, batch, run.parts)))
                         await asyncio.sleep(0.02)
 
                 dispatcher = asyncio.ensure_future(dispatch())
@@ -249,14 +285,9 @@ def nightly(sources: list[Source], data_dir: Path, *, options: FetchOptions | No
                     dispatcher.cancel()
 
             asyncio.run(crawl_and_dispatch())
-            futures.extend((b, parsers.submit(root, b)) for b in run.batches.take(LOCAL_BATCH, all_=True))
+            futures.extend((b, parsers.submit(root, b, run.parts)) for b in run.batches.take(LOCAL_BATCH, all_=True))
             for batch, future in futures:
-                try:
-                    results = future.result()  # type: ignore[attr-defined]
-                except Exception as exc:  # noqa: BLE001 - a crashed worker never ends the run
-                    log.error("a parse worker failed (%s): parsing the batch here", exc)
-                    results = parse_jobs(root, batch)
-                run.loading.load(batch, results, run.batches.count)
+                run.loading.load(settle(future, root, batch, run.parts), run.batches.count)
             return run.finish()
     finally:
         parsers.close()
@@ -290,8 +321,10 @@ class ReparseRun:
     """Re-parse the archive into the warehouse — or, with ``rebuild``, into a fresh warehouse that
     replaces the old one (kept aside) at the end. Use as a context manager."""
 
-    def __init__(self, data_dir: Path, *, rebuild: bool = False, progress: Progress | None = None) -> None:
+    def __init__(self, data_dir: Path, *, rebuild: bool = False, progress: Progress | None = None,
+                 parts_url: str | None = None) -> None:
         self.data_dir = data_dir
+        self.parts_url = parts_url
         self.rebuild = rebuild
         self.progress = progress
         self.archive = RawArchive(data_dir / ARCHIVE_DIR)
@@ -312,6 +345,7 @@ class ReparseRun:
             self._warehouse = warehouse(self.data_dir)
             self.con = self._warehouse.__enter__()
         self.summary = RunSummary(run_id=_begin_run(self.con, flow), flow=flow)
+        self.parts = _begin_parts(self.data_dir, self.summary.run_id, self.parts_url)
         if self.rebuild:
             record_fetches(self.con, self.summary.run_id, [_record_of(e, self.archive) for e in entries
                                                             if e.kind != "file"])
@@ -344,13 +378,19 @@ class ReparseRun:
             batches.add(ParseJob(e.sha256, e.final_url or e.url, fetched, e.content_type, e.source_name))
         return batches.take(PARSE_BATCH, all_=True)
 
-    def load(self, jobs: list[ParseJob], results: list[ParseResult]) -> None:
-        damaged = [r for r in results if any(w.startswith("cannot read the archived body") for w in r.warnings)]
+    def load(self, part: PartFiles) -> None:
+        damaged = 0
+
+        def keep(item: Incoming) -> bool:
+            nonlocal damaged
+            bad = any(w.startswith("cannot read the archived body") for w in item.result.warnings)
+            damaged += bad
+            return not bad
+
+        self.loading.load(part, len(self.docs), keep=keep)
         if damaged:
             self.summary.failures["missing or damaged in the archive"] = (
-                self.summary.failures.get("missing or damaged in the archive", 0) + len(damaged))
-        keep = [(j, r) for j, r in zip(jobs, results) if r not in damaged]
-        self.loading.load([j for j, _ in keep], [r for _, r in keep], len(self.docs))
+                self.summary.failures.get("missing or damaged in the archive", 0) + damaged)
 
     def finish(self) -> RunSummary:
         if self.rebuild:
@@ -359,6 +399,7 @@ class ReparseRun:
         return self.summary
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
+        _end_parts(self.data_dir, self.parts)
         if not self.rebuild:
             self._warehouse.__exit__(exc_type, *rest)  # type: ignore[arg-type]
             return
@@ -387,13 +428,8 @@ def reparse(data_dir: Path, progress: Progress | None = None, *, rebuild: bool =
     try:
         with ReparseRun(data_dir, rebuild=rebuild, progress=progress) as run:
             root = str(run.archive.root)
-            for jobs, future in [(b, parsers.submit(root, b)) for b in run.jobs()]:
-                try:
-                    results = future.result()
-                except Exception as exc:  # noqa: BLE001
-                    log.error("a parse worker failed (%s): parsing the batch here", exc)
-                    results = parse_jobs(root, jobs)
-                run.load(jobs, results)
+            for jobs, future in [(b, parsers.submit(root, b, run.parts)) for b in run.jobs()]:
+                run.load(settle(future, root, jobs, run.parts))
             summary = run.finish()
         return summary
     finally:

@@ -145,9 +145,8 @@ def resolve_regions(names: Sequence[str], places: Sequence[str | None] | None = 
         warnings.simplefilter("ignore")
         df = cpca.transform(texts)
     out: list[Region] = []
-    for text, context, (_, row) in zip(texts, contexts, df.iterrows()):
-        prov, city, county = _clean(row["省"]), _clean(row["市"]), _clean(row["区"])
-        code = _clean(row["adcode"])
+    for text, context, got in zip(texts, contexts, zip(df["省"], df["市"], df["区"], df["adcode"])):
+        prov, city, county, code = map(_clean, got)
         by_context = False
         if county and _present(text, county):
             candidates = _county_codes().get(county, ())
