@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,ocr]'
+	$(PY) -m pip install --quiet -e '.[dev,ocr,dask]'
 	touch $(STAMP)
 
 install: $(STAMP)

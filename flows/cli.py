@@ -18,7 +18,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -304,6 +304,20 @@ def _sources_file(value: Path | None) -> Path:
     return path
 
 
+TaskRunner = Annotated[str, typer.Option("--task-runner", help="Where the parse tasks run: local (a pool on this machine's cores) or dask (a Dask cluster, with gongkai[dask]).")]
+DaskAddress = Annotated[str | None, typer.Option("--dask-address", help="An existing Dask scheduler (tcp://HOST:PORT) for --task-runner dask; default: a local cluster on this machine's cores.")]
+PartsUrl = Annotated[str | None, typer.Option("--parts-url", help="Where parse workers write their Parquet parts for the writer: default DATA_DIR/parts; a folder or fsspec URL both the workers and this machine reach.")]
+
+
+def _flow_with_runner(flow_obj: Any, task_runner: str, dask_address: str | None) -> tuple[Any, str]:
+    from gongkai.flows.nightly import TaskRunnerError, with_task_runner
+
+    try:
+        return with_task_runner(flow_obj, task_runner, dask_address)
+    except TaskRunnerError as exc:
+        _fail(str(exc), 2)
+
+
 @app.command()
 def crawl(
     sources: SourcesFile = None,
@@ -311,10 +325,15 @@ def crawl(
     no_export: Annotated[bool, typer.Option("--no-export", help="Skip the Parquet export at the end.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds per network operation before a request is retried.")] = 15.0,
     max_minutes: Annotated[float, typer.Option("--max-minutes", min=0.1, help="End the crawl cleanly after this many minutes, keeping what was fetched (it is parsed, loaded and reported).")] = 360.0,
+    task_runner: TaskRunner = "local",
+    dask_address: DaskAddress = None,
+    parts_url: PartsUrl = None,
 ) -> None:
     """Run the nightly flow once: discover, fetch, parse, load, export.
 
     Example: gongkai crawl --sources data/sources.toml --data-dir ./data
+
+    Example: gongkai crawl --task-runner dask --dask-address tcp://10.0.0.5:8786 --parts-url s3://bucket/parts
 
     Runs as a Prefect flow (a temporary local Prefect server starts when PREFECT_API_URL is not set). An interrupted run can simply be run again: everything already archived or loaded is reused.
     """
@@ -323,9 +342,10 @@ def crawl(
     prefect_env(directory)
     from gongkai.flows.nightly import nightly_flow, run_flow  # Prefect is imported only when a flow runs
 
+    chosen, parsers = _flow_with_runner(nightly_flow, task_runner, dask_address)
     show_progress()
-    outcome = run_flow(nightly_flow(str(path.resolve()), str(directory), not no_export,
-                                    FetchOptions(timeout=timeout), deadline=max_minutes * 60, return_state=True))
+    outcome = run_flow(chosen(str(path.resolve()), str(directory), not no_export, FetchOptions(timeout=timeout),
+                              parsers=parsers, deadline=max_minutes * 60, parts_url=parts_url, return_state=True))
     for line in summary_lines(outcome.summary):
         typer.echo(line)
     if not outcome.ok:
@@ -336,19 +356,26 @@ def crawl(
 def reparse_cmd(
     data_dir: DataDir = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Build a fresh warehouse from the raw archive (e.g. when the warehouse is damaged); the old file is kept beside it.")] = False,
+    task_runner: TaskRunner = "local",
+    dask_address: DaskAddress = None,
+    parts_url: PartsUrl = None,
 ) -> None:
     """Re-parse every archived report with the current parser (no network); changed output becomes a new report version.
 
     Example: gongkai reparse --data-dir ./data
 
     Example: gongkai reparse --rebuild --data-dir ./data   (a damaged warehouse: start again from the archive)
+
+    Example: gongkai reparse --task-runner dask --data-dir ./data   (parse on a local Dask cluster)
     """
     directory = _data_dir(data_dir).resolve()
     prefect_env(directory)
     from gongkai.flows.nightly import reparse_flow, run_flow
 
+    chosen, parsers = _flow_with_runner(reparse_flow, task_runner, dask_address)
     show_progress()
-    result = run_flow(reparse_flow(str(directory), rebuild, return_state=True)).summary
+    result = run_flow(chosen(str(directory), rebuild, parsers=parsers, parts_url=parts_url,
+                             return_state=True)).summary
     for line in summary_lines(result):
         typer.echo(line)
 

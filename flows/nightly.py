@@ -13,11 +13,17 @@ Each stage is a task, so the Prefect UI shows where a run is and what failed:
 The run ends Completed, with a message naming the sources that failed if any, and Failed only
 when no source could be crawled. The stages themselves are the plain objects of
 flows/pipeline.py.
+
+:func:`with_task_runner` puts the parse tasks on a Dask cluster (``prefect-dask``): a local one
+on this machine's cores, or an existing one by its scheduler's address. The workers write their
+parts (flows/parts.py) under the run's parts folder or URL; only the flow's process writes the
+warehouse.
 """
 
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,18 +138,20 @@ def _final_state(summary: RunSummary, attempted: int) -> State[dict[str, object]
 async def nightly_flow(sources_file: str, data_dir: str, do_export: bool = True,
                        options: FetchOptions | None = None, parsers: str = "local",
                        source_retry_delay: float = 10.0,
-                       deadline: float | None = DEFAULT_DEADLINE) -> State[dict[str, object]]:
+                       deadline: float | None = DEFAULT_DEADLINE,
+                       parts_url: str | None = None) -> State[dict[str, object]]:
     """Crawl every enabled source, archive what was fetched, parse, load new and changed reports,
     export. ``parsers``: "local" (a pool on this machine's cores) or "runner" (parse where the
     task runner runs the task, e.g. on Dask workers). A source that fails as a whole is tried
     again after ``source_retry_delay`` seconds. The crawl ends cleanly after ``deadline``
-    seconds (None: no limit) with what it has: parsed, loaded and reported."""
+    seconds (None: no limit) with what it has: parsed, loaded and reported. ``parts_url``: where
+    parse workers write their parts (default DATA_DIR/parts; an fsspec URL for remote workers)."""
     progress = _progress()
     sources = load_sources(Path(sources_file))
     pool = LocalParsers() if parsers == "local" else None
     try:
         with NightlyRun(sources, Path(data_dir), options, do_export=do_export, deadline=deadline,
-                        progress=progress) as run:
+                        progress=progress, parts_url=parts_url) as run:
             root = str(run.archive.root)
             batches: Batches = []
 
@@ -187,13 +195,14 @@ async def nightly_flow(sources_file: str, data_dir: str, do_export: bool = True,
 
 
 @flow(name="reparse")
-async def reparse_flow(data_dir: str, rebuild: bool = False, parsers: str = "local") -> State[dict[str, object]]:
+async def reparse_flow(data_dir: str, rebuild: bool = False, parsers: str = "local",
+                       parts_url: str | None = None) -> State[dict[str, object]]:
     """Re-parse the raw archive with the current parser; no network. ``rebuild``: a fresh
     warehouse from the archive, the old file kept aside."""
     progress = _progress()
     pool = LocalParsers() if parsers == "local" else None
     try:
-        with ReparseRun(Path(data_dir), rebuild=rebuild, progress=progress) as run:
+        with ReparseRun(Path(data_dir), rebuild=rebuild, progress=progress, parts_url=parts_url) as run:
             root = str(run.archive.root)
             batches: Batches = [parse_batch_task.submit(n, root, jobs, run.parts, Handle(pool))
                                 for n, jobs in enumerate(run.jobs(), 1)]
@@ -204,6 +213,44 @@ async def reparse_flow(data_dir: str, rebuild: bool = False, parsers: str = "loc
             pool.close()
     await _artifacts(summary, [])
     return Completed(message=f"{summary.changed} changed, {summary.unchanged} unchanged", data=summary.as_dict())
+
+
+TASK_RUNNERS = ("local", "dask")
+DASK_NOT_INSTALLED = "--task-runner dask needs prefect-dask: pip install 'gongkai[dask]'"
+
+
+class TaskRunnerError(ValueError):
+    """A task runner that cannot be used as asked (the message says why)."""
+
+
+def dask_runner(address: str | None = None, workers: int | None = None) -> Any:
+    """A ``DaskTaskRunner``: on the cluster whose scheduler is at ``address``
+    (``tcp://HOST:PORT``), else on a local cluster of one single-threaded worker process per
+    core (listening on 127.0.0.1 only, no dashboard)."""
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError as exc:
+        raise TaskRunnerError(DASK_NOT_INSTALLED) from exc
+    if address:
+        if not address.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+            raise TaskRunnerError(f"--dask-address {address!r} is not a Dask scheduler address (tcp://HOST:PORT)")
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(cluster_kwargs={
+        "n_workers": workers or max(1, os.cpu_count() or 1), "threads_per_worker": 1, "processes": True,
+        "host": "127.0.0.1", "dashboard_address": None})
+
+
+def with_task_runner(flow_obj: Any, task_runner: str = "local", dask_address: str | None = None,
+                     workers: int | None = None) -> tuple[Any, str]:
+    """The flow to run and its ``parsers`` parameter: "local" keeps the parse tasks on this
+    machine's warm pool; "dask" submits them to a Dask cluster, where they parse as they run."""
+    if task_runner not in TASK_RUNNERS:
+        raise TaskRunnerError(f"--task-runner {task_runner!r}: choose one of {', '.join(TASK_RUNNERS)}")
+    if task_runner == "local":
+        if dask_address:
+            raise TaskRunnerError("--dask-address needs --task-runner dask")
+        return flow_obj, "local"
+    return flow_obj.with_options(task_runner=dask_runner(dask_address, workers)), "runner"
 
 
 @dataclass

@@ -105,3 +105,9 @@ def test_folder_argument(tmp_path):
     shutil.copy(REAL / "020.txt", tmp_path / "b.txt")
     p = run("parse", str(tmp_path), "--json")
     assert len(p.stdout.splitlines()) == 2
+
+
+def test_a_task_runner_that_cannot_be_used_is_a_usage_error(tmp_path):
+    p = run("reparse", "--data-dir", str(tmp_path / "d"), "--task-runner", "dask", "--dask-address", "localhost")
+    assert p.returncode == 2 and "not a Dask scheduler address" in p.stderr and "Traceback" not in p.stderr
+    assert not (tmp_path / "d" / "warehouse.duckdb").exists()

@@ -105,3 +105,56 @@ def test_crawl_command_refuses_a_bad_sources_file(tmp_path):
     assert p.returncode == 2 and "field 'family'" in p.stderr  # a usage mistake
     p = subprocess.run([exe, "crawl"], capture_output=True, text=True, timeout=60, check=False)
     assert p.returncode == 2 and "no enabled source" in p.stderr
+
+
+def _v_cells_hash(data_dir: Path) -> tuple[int, str]:
+    """Rows and an order-free fingerprint of v_cells (every column but the surrogate ids)."""
+    from gongkai.flows.warehouse import open_warehouse
+
+    with open_warehouse(data_dir / "warehouse.duckdb", read_only=True) as con:
+        return con.execute(
+            "SELECT count(*), bit_xor(hash(v)) FROM (SELECT * EXCLUDE (report_id, agency_id) FROM v_cells) v"
+        ).fetchone()
+
+
+def test_nightly_on_a_dask_cluster_equals_the_local_run(prefect, tmp_path):
+    from distributed import LocalCluster
+
+    from gongkai.flows.nightly import with_task_runner
+
+    with SimPortal() as portal:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(portal.sources_toml(), encoding="utf-8")
+        local = run_flow(nightly_flow(str(sources), str(tmp_path / "local"), False, FAST, return_state=True))
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address=None) as cluster:
+            flow, parsers = with_task_runner(nightly_flow, "dask", cluster.scheduler_address)
+            on_dask = run_flow(flow(str(sources), str(tmp_path / "dask"), False, FAST, parsers=parsers,
+                                    return_state=True))
+            workers = list(cluster.scheduler.workers)
+    assert local.ok and on_dask.ok
+    assert on_dask.summary["new"] == local.summary["new"] == len(portal.report_paths())
+    rows, digest = _v_cells_hash(tmp_path / "dask")
+    assert rows > 1000 and (rows, digest) == _v_cells_hash(tmp_path / "local")
+    assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
+    tasks, _, _ = asyncio.run(_records(on_dask.flow_run_id))
+    parse_tasks = [t for t in tasks if t.name.startswith("parse-batch-")]
+    assert len(parse_tasks) >= 2 and all(t.state.is_completed() for t in parse_tasks)
+    assert not (tmp_path / "dask" / "parts").exists()  # every part loaded and removed
+
+
+def test_task_runner_choices_are_checked(monkeypatch):
+    from gongkai.flows.nightly import TaskRunnerError, with_task_runner
+
+    assert with_task_runner(nightly_flow, "local") == (nightly_flow, "local")
+    flow, parsers = with_task_runner(reparse_flow, "dask", "tcp://127.0.0.1:8786")
+    assert parsers == "runner" and type(flow.task_runner).__name__ == "DaskTaskRunner"
+    assert flow.task_runner.address == "tcp://127.0.0.1:8786"
+    for args, says in ((("threads",), "choose one of local, dask"),
+                       (("dask", "127.0.0.1:8786"), "not a Dask scheduler address"),
+                       (("local", "tcp://127.0.0.1:8786"), "--dask-address needs --task-runner dask")):
+        with pytest.raises(TaskRunnerError, match=says):
+            with_task_runner(nightly_flow, *args)
+    monkeypatch.setitem(sys.modules, "prefect_dask", None)  # as if the extra were not installed
+    with pytest.raises(TaskRunnerError, match=r"pip install 'gongkai\[dask\]'"):
+        with_task_runner(nightly_flow, "dask")
