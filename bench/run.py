@@ -7,6 +7,10 @@ analyst queries (target < 0.5 s each).
 Crawl: pages per second against the simulated portal with delay 0, parse included (target
 ≥ 200), and bytes of an unchanged re-crawl as a fraction of the first crawl (target ≤ 5%).
 
+Parse CLI: ``gongkai parse --json`` over 400 real pages (the dev corpus's HTML pages, copied)
+and 400 generated ones, end to end with process start, against ``pandas.read_html`` alone in
+a Python process of its own on the same files (target ≤ 1.0).
+
 Glued: median and worst time per glued-digit text (targets: median < 50 ms, worst < 1 s).
 
 Files: time per PDF page with a text layer (target < 50 ms) and an XLSX report against an HTML page.
@@ -118,6 +122,54 @@ def bench_parse(n_generated: int, repeat: int) -> None:
     print(f"peak memory of a process parsing all of them: {float(peak):.0f} MB (target < 300 MB)")
 
 
+_READ_HTML_SCRIPT = """
+import sys, warnings
+from pathlib import Path
+import pandas as pd
+for path in sorted(Path(sys.argv[1]).iterdir()):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pd.read_html(path, flavor="lxml")
+    except ValueError:  # "No tables found"
+        pass
+"""
+
+
+def bench_parse_cli(copies: int, n_generated: int, repeat: int = 3) -> None:
+    """End to end, process start included: ``gongkai parse --json`` over a folder of pages
+    against a Python process that imports pandas and runs ``read_html`` on the same files."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    gongkai = [str(Path(sys.executable).parent / "gongkai")]
+    real = sorted((ROOT / "tests/fixtures/real").glob("*.html"))
+    print("\n== parse CLI end to end: gongkai parse --json vs pandas.read_html alone (wall clock, process "
+          f"start included, best of {repeat}) ==")
+    print(f"{'set':<40} {'files':>6} {'gongkai s':>10} {'read_html s':>12} {'ratio':>7}")
+    sets = {f"dev corpus HTML pages ×{copies}": [(f"{i:04d}-{p.name}", p.read_bytes()) for i in range(copies)
+                                               for p in real],
+            "generated HTML pages": [(f"{name}.html", data) for name, data in html_inputs(n_generated)
+                                     if name.startswith("generated")]}
+    for label, files in sets.items():
+        tmp = Path(tempfile.mkdtemp(prefix="gongkai-bench-cli-"))
+        try:
+            for name, data in files:
+                (tmp / name).write_bytes(data)
+
+            def run(cmd: list[str]) -> float:
+                t0 = time.perf_counter()
+                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                return time.perf_counter() - t0
+
+            ours = min(run([*gongkai, "parse", str(tmp), "--json"]) for _ in range(repeat))
+            theirs = min(run([sys.executable, "-c", _READ_HTML_SCRIPT, str(tmp)]) for _ in range(repeat))
+            print(f"{label:<40} {len(files):>6} {ours:>10.2f} {theirs:>12.2f} {ours / theirs:>7.2f}   (target ≤ 1.0)")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def bench_glued(n_generated: int) -> None:
     """Glued-digit texts: median and worst time per report, and the cells left out as ambiguous."""
     import json
@@ -224,11 +276,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="timing repeats per report (best is kept)")
     ap.add_argument("--reports", type=int, default=100_000,
                     help="generated reports loaded into the warehouse benchmark (default 100000 ≈ 20 million cells)")
-    ap.add_argument("--only", choices=("parse", "glued", "files", "scans", "warehouse", "crawl"),
+    ap.add_argument("--only", choices=("parse", "parse-cli", "glued", "files", "scans", "warehouse", "crawl"),
                     help="run one benchmark")
     args = ap.parse_args()
     if args.only in (None, "parse"):
         bench_parse(args.generated, args.repeat)
+    if args.only in (None, "parse", "parse-cli"):
+        bench_parse_cli(80, 4 * args.generated)
     if args.only in (None, "glued"):
         bench_glued(args.generated)
     if args.only in (None, "files"):

@@ -8,7 +8,6 @@ query, a malformed sources file). Errors are one line on stderr; ``--debug`` (or
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -27,19 +26,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from gongkai import __version__
-from gongkai.extract.archive import ArchiveError, IndexEntry, RawArchive
-from gongkai.extract.sources import SourceError, load_sources
-from gongkai.flows.exporter import ExportError, export
-from gongkai.flows.integrity import WarehouseError
-from gongkai.flows.loader import Incoming, Loader
-from gongkai.flows.output import print_rows
-from gongkai.flows.parse_files import Expanded, PathProblem, expand_paths, parse_path
-from gongkai.flows.pipeline import ARCHIVE_DIR, FetchOptions, RunSummary
-from gongkai.flows.query import QueryRefused, reader, run_query
+from gongkai.flows.parse_files import Expanded, PathProblem, expand_paths, json_line, parse_many
 from gongkai.flows.settings import configure_logging, export_dir, load_settings, prefect_env, show_progress
-from gongkai.flows.warehouse import run_checks, warehouse, warehouse_path
 from gongkai.paths import DATA_DIR, SQL_DIR
 from gongkai.transform.models import ParseResult
+
+# The warehouse, the crawler and Prefect are imported by the commands that use them, so that
+# ``gongkai parse`` starts quickly. Errors of these kinds are the user's one-line messages:
+_KNOWN_ERRORS = (("gongkai.flows.integrity", "WarehouseError"), ("gongkai.flows.exporter", "ExportError"),
+                 ("gongkai.extract.sources", "SourceError"), ("gongkai.extract.archive", "ArchiveError"),
+                 ("gongkai.flows.query", "QueryRefused"))
+
+
+def _is_error(exc: BaseException, module: str, name: str) -> bool:
+    """Whether ``exc`` is a ``module.name`` (a module not imported yet raised none)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, getattr(loaded, name))
 
 
 class Problem(Exception):
@@ -87,11 +89,12 @@ def main(argv: list[str] | None = None) -> None:
         Console(stderr=True).print("interrupted")
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one readable line
-        code = exc.code if isinstance(exc, Problem) else 2 if isinstance(exc, PathProblem | QueryRefused) else 1
+        usage = isinstance(exc, PathProblem) or _is_error(exc, "gongkai.flows.query", "QueryRefused")
+        code = exc.code if isinstance(exc, Problem) else 2 if usage else 1
         if _STATE["debug"]:
             traceback.print_exc()
-        known = (Problem, PathProblem, QueryRefused, WarehouseError, ExportError, SourceError, ArchiveError)
-        message = str(exc) if isinstance(exc, known) else f"{type(exc).__name__}: {exc}"
+        known = isinstance(exc, Problem | PathProblem) or any(_is_error(exc, *k) for k in _KNOWN_ERRORS)
+        message = str(exc) if known else f"{type(exc).__name__}: {exc}"
         Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(' '.join(message.split()))}",
                                                     highlight=False)  # "[sources]" is text, not markup
         sys.exit(code)
@@ -145,18 +148,23 @@ def parse(
     """
     files = _expand(paths).files
     results: list[ParseResult] = []
+    statuses: list[str] = []
     err = Console(stderr=True)
+    outputs = parse_many(files, render=json_line) if as_json else parse_many(files)
     with Progress(
         TextColumn("parsing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, disable=not (err.is_terminal and len(files) > 20), transient=True,
     ) as progress:
         task = progress.add_task("parse", total=len(files))
-        for path in files:
-            result = parse_path(path)
-            if as_json:
-                sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False) + "\n")
+        for got in outputs:
+            if isinstance(got, ParseResult):
+                results.append(got)
+                statuses.append(got.status)
+            else:  # a JSON line, printed as it comes
+                line, status = got
+                sys.stdout.write(line)
                 sys.stdout.flush()
-            results.append(result)
+                statuses.append(status)
             progress.advance(task)
     if not as_json:
         console = _console()
@@ -164,7 +172,7 @@ def parse(
         for r in results:
             for w in r.warnings:
                 console.print(f"[dim]{Path(r.source).name}:[/dim] {escape(w)}", highlight=False)
-    if strict and any(r.status != "ok" for r in results):
+    if strict and any(status != "ok" for status in statuses):
         raise typer.Exit(1)
 
 
@@ -178,6 +186,9 @@ def _data_dir(value: Path | None) -> Path:
     return value if value is not None else load_settings().data_dir
 
 
+LOAD_FILES = 200  # files per load transaction
+
+
 @app.command()
 def load(
     paths: Annotated[list[Path], typer.Argument(help="Report files or folders to parse and load.")],
@@ -189,6 +200,12 @@ def load(
 
     Loading the same files again changes nothing; a changed report becomes a new version. A report that fails to parse is recorded with its reason and loading goes on. Each file's bytes are kept in the raw archive, so that the warehouse can always be rebuilt (gongkai reparse --rebuild).
     """
+    from gongkai.extract.archive import ArchiveError, IndexEntry, RawArchive
+    from gongkai.flows.loader import Loader, LoadSummary
+    from gongkai.flows.parts import concat_parts, file_part
+    from gongkai.flows.pipeline import ARCHIVE_DIR
+    from gongkai.flows.warehouse import warehouse
+
     files = _expand(paths).files
     directory = _data_dir(data_dir)
     archive = RawArchive(directory / ARCHIVE_DIR)
@@ -197,22 +214,27 @@ def load(
             TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=err, disable=not err.is_terminal, transient=True) as progress:
         task = progress.add_task("load", total=len(files))
+        loader, summary, batch = Loader(con), LoadSummary(), []
+        real = [str(path.resolve()) for path in files]  # one file, one identity, however it was typed
 
-        def items():
-            for path in files:
-                real = str(path.resolve())  # one file, one identity, however it was typed
-                result = parse_path(path, real)
-                if result.sha256:
-                    try:
-                        data = path.read_bytes()
-                        archive.put(data)
-                        archive.record([IndexEntry(sha256=result.sha256, url=real, kind="file",
-                                                   fetched_at=datetime.now(UTC).replace(tzinfo=None).isoformat())])
-                    except (OSError, ArchiveError) as exc:
-                        typer.echo(f"warning: {real} not archived: {exc}", err=True)
-                yield Incoming(result, source_url=real)
+        def flush() -> None:
+            summary.add(loader.load_part(concat_parts(batch)))
+            batch.clear()
 
-        summary = Loader(con).load(items(), progress=lambda n: progress.update(task, completed=n))
+        for n, (path, (part, sha)) in enumerate(zip(files, parse_many(files, real, render=file_part)), 1):
+            if sha:
+                try:
+                    archive.put(path.read_bytes())
+                    archive.record([IndexEntry(sha256=sha, url=real[n - 1], kind="file",
+                                               fetched_at=datetime.now(UTC).replace(tzinfo=None).isoformat())])
+                except (OSError, ArchiveError) as exc:
+                    typer.echo(f"warning: {real[n - 1]} not archived: {exc}", err=True)
+            batch.append(part)
+            if len(batch) >= LOAD_FILES:
+                flush()
+                progress.update(task, completed=n)
+        if batch:
+            flush()
     typer.echo(f"loaded {len(files)} file(s): {summary.new} new, {summary.changed} changed, "
                f"{summary.unchanged} unchanged, {summary.failed_parse} failed to parse, "
                f"{summary.cells} cells written")
@@ -240,6 +262,9 @@ def export_cmd(
 
     Cells are partitioned by year (cells/year=2023/…). The export replaces only a missing folder, an empty one or a previous gongkai export, and only once the new one is complete; any other folder is refused and left as it is.
     """
+    from gongkai.flows.exporter import export
+    from gongkai.flows.warehouse import warehouse
+
     directory = _data_dir(data_dir)
     with warehouse(directory, read_only=True) as con:
         summary = export(con, out if out is not None else export_dir(directory), fmt.value, data_dir=directory)
@@ -266,6 +291,9 @@ def query(
 
     The query reads the warehouse and nothing else: no files, no network, no changes (one SELECT, WITH, DESCRIBE, SHOW or EXPLAIN statement per call).
     """
+    from gongkai.flows.output import print_rows
+    from gongkai.flows.query import reader, run_query
+
     with reader(_data_dir(data_dir)) as con:
         result = run_query(con, sql)
     print_rows(result.columns, result.rows, fmt.value)
@@ -277,6 +305,9 @@ def stats(data_dir: DataDir = None) -> None:
 
     Example: gongkai stats --data-dir ./data
     """
+    from gongkai.flows.output import print_rows
+    from gongkai.flows.warehouse import run_checks, warehouse
+
     with warehouse(_data_dir(data_dir), read_only=True) as con:
         cur = con.execute((SQL_DIR / "reports" / "stats.sql").read_text(encoding="utf-8"))
         columns = [d[0] for d in cur.description or []]
@@ -294,6 +325,8 @@ SourcesFile = Annotated[
 
 
 def _sources_file(value: Path | None) -> Path:
+    from gongkai.extract.sources import SourceError, load_sources
+
     path = value if value is not None else DATA_DIR / "sources.toml"
     try:
         sources = load_sources(path)
@@ -337,6 +370,8 @@ def crawl(
 
     Runs as a Prefect flow (a temporary local Prefect server starts when PREFECT_API_URL is not set). An interrupted run can simply be run again: everything already archived or loaded is reused.
     """
+    from gongkai.extract.http import FetchOptions
+
     path = _sources_file(sources)
     directory = _data_dir(data_dir).resolve()
     prefect_env(directory)
@@ -396,6 +431,7 @@ def report(
     Reports per year and layout, applications and how they were answered, denial and correction rates by agency (small counts flagged), year-over-year change, data quality, and coverage by region and level. The file holds no script and loads nothing from anywhere. An existing file is replaced only if it is an earlier overview.
     """
     from gongkai.flows.overview import GENERATOR, build_overview
+    from gongkai.flows.query import reader
 
     target = out.expanduser()
     if target.is_dir():
@@ -438,8 +474,10 @@ def sources_discover(
     """
     import asyncio
 
+    from gongkai.extract.archive import RawArchive
     from gongkai.extract.discover import discover
-    from gongkai.extract.http import Fetcher
+    from gongkai.extract.http import Fetcher, FetchOptions
+    from gongkai.flows.pipeline import ARCHIVE_DIR
     from gongkai.extract.netguard import AddressPolicy
     from gongkai.extract.urls import BadURL, host_of, split_checked
 
@@ -525,7 +563,11 @@ def demo(data_dir: DataDir = None) -> None:
     directory = _data_dir(data_dir).resolve()
     prefect_env(directory)
     from gongkai.devtools.simportal import SimPortal
+    from gongkai.extract.http import FetchOptions
     from gongkai.flows.nightly import nightly_flow, run_flow
+    from gongkai.flows.output import print_rows
+    from gongkai.flows.query import reader, run_query
+    from gongkai.flows.warehouse import warehouse_path
 
     with SimPortal() as portal, tempfile.TemporaryDirectory() as tmp:
         sources = Path(tmp) / "sources.toml"
@@ -563,6 +605,8 @@ DEMO_QUERIES = (
 
 
 def summary_lines(result: dict[str, object]) -> list[str]:
+    from gongkai.flows.summary import RunSummary
+
     return RunSummary.from_dict(result).lines()
 
 
@@ -578,6 +622,7 @@ def alias(
     Example: gongkai alias "某某县环境保护局" "某某县生态环境局" --note "2019 机构改革"
     """
     from gongkai.flows.aliases import AliasError, add_alias, record_alias
+    from gongkai.flows.warehouse import warehouse
 
     directory = _data_dir(data_dir)
     with warehouse(directory) as con:

@@ -16,11 +16,16 @@
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 import os
+import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from gongkai.transform.models import ParseResult
 from gongkai.transform.parse import parse_report
@@ -121,3 +126,47 @@ def parse_path(path: Path, source: str | None = None) -> ParseResult:
         result.warnings.append(f"cannot read file: {exc.strerror or exc}")
         return result
     return parse_report(data, name)
+
+
+T = TypeVar("T")
+PARALLEL_FROM = 8  # files: fewer are parsed here (starting worker processes would cost more)
+
+
+def _same(result: ParseResult) -> ParseResult:
+    return result
+
+
+def json_line(result: ParseResult) -> tuple[str, str]:
+    """A result as its JSON line (the contract of ``gongkai parse --json``) and its status."""
+    return json.dumps(result.as_dict(), ensure_ascii=False) + "\n", result.status
+
+
+def _parse_one(job: tuple[Path, str | None, Callable[[ParseResult], T]]) -> T:
+    path, source, render = job
+    return render(parse_path(path, source))
+
+
+def parse_many(paths: Sequence[Path], sources: Sequence[str | None] | None = None,
+               render: Callable[[ParseResult], T] = _same, workers: int | None = None) -> Iterator[T]:
+    """Parse files on every core, yielding ``render(result)`` in the order of ``paths``
+    (``render`` runs in the worker, so a JSON line or a part crosses back rather than the
+    result's cell objects; it must be a module-level function). Few files, or one core, are
+    parsed in this process.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> files = [d / f"{i}.txt" for i in range(3)]
+    >>> for f in files:
+    ...     _ = f.write_text("")
+    >>> [r.status for r in parse_many(files)]
+    ['failed', 'failed', 'failed']
+    """
+    named = list(sources) if sources is not None else [None] * len(paths)
+    jobs = [(path, source, render) for path, source in zip(paths, named)]
+    workers = min(workers or os.cpu_count() or 1, max(1, len(jobs) // 4))
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        yield from map(_parse_one, jobs)
+        return
+    method = "fork" if threading.active_count() == 1 else "forkserver"  # (fork is unsafe beside threads)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+        yield from pool.map(_parse_one, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 4))))

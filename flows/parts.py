@@ -225,6 +225,28 @@ def part_of(items: Iterable[Incoming]) -> Part:
     return Part(_report_table(items), _cell_table(results), _check_table(results))
 
 
+def concat_parts(parts: list[Part]) -> Part:
+    """One part of several (their items numbered on)."""
+    import pyarrow.compute as pc
+
+    tables: dict[str, list[pa.Table]] = {name: [] for name in TABLES}
+    offset = 0
+    for part in parts:
+        for name, table in zip(TABLES, (part.reports, part.cells, part.checks)):
+            items = pc.add(table.column("item"), pa.scalar(offset, pa.int32()))
+            tables[name].append(table.set_column(0, "item", items))
+        offset += part.reports.num_rows
+    schemas = (REPORT_SCHEMA, CELL_SCHEMA, CHECK_SCHEMA)
+    return Part(*(pa.concat_tables(tables[name]) if tables[name] else schema.empty_table()
+                  for name, schema in zip(TABLES, schemas)))
+
+
+def file_part(result: ParseResult) -> tuple[Part, str | None]:
+    """A local file's result as a part of one report (its source is the file's path), and the
+    SHA-256 of its bytes (for the archive)."""
+    return part_of([Incoming(result, source_url=result.source)]), result.sha256
+
+
 # -- reading a part's reports back ---------------------------------------------------------------------
 
 def heads_of(reports: pa.Table) -> list[tuple[int, Incoming, int]]:
