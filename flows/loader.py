@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,7 +37,7 @@ __all__ = ["Incoming", "LoadSummary", "Loader", "report_key"]
 
 log = logging.getLogger(__name__)
 
-Head = tuple[int, Incoming, int]  # (item in its part, the report without cells, its number of cells)
+Head = tuple[int, Incoming, int]  # (item in the load, the report without cells, its number of cells)
 Places = Callable[[Incoming], str | None]  # where a report is, when its part does not say
 
 
@@ -175,40 +175,60 @@ class Loader:
             part = part_of(items)
         return self.load_part(part)
 
-    def load_part(self, part: Part | PartFiles, *, places: Places | None = None,
+    def load_part(self, part: Part | PartFiles | Sequence[PartFiles], *, places: Places | None = None,
                   keep: Callable[[Incoming], bool] | None = None) -> LoadSummary:
-        """Load a part (in memory, or Parquet files a parse worker wrote) in one transaction; on
-        failure, one transaction per report. ``places``: where a report is when its part does
-        not say; ``keep``: which of the part's reports to load (default: all)."""
-        heads = heads_of(part.reports) if isinstance(part, Part) else heads_of(read_reports(part))
+        """Load a part (in memory, or the Parquet files a parse worker wrote) — or several
+        written parts together — in one transaction; on failure, one transaction per report.
+        ``places``: where a report is when its part does not say; ``keep``: which of the
+        reports to load (default: all)."""
+        if isinstance(part, Part):
+            heads = heads_of(part.reports)
+        else:
+            files = [part] if isinstance(part, PartFiles) else list(part)
+            heads, offsets = [], []
+            for f in files:  # the items of several parts are numbered on, part after part
+                offsets.append(len(heads))
+                heads.extend((offsets[-1] + i, it, n) for i, it, n in heads_of(read_reports(f)))
         if places is not None:
             heads = [(i, it if it.place else _placed(it, places(it)), n) for i, it, n in heads]
         if keep is not None:
             heads = [h for h in heads if keep(h[1])]
-        sources = self._attach(part)
-        try:
-            return self._write_each(heads, *sources)
-        finally:
-            for name in ("_gk_pcells", "_gk_pchecks"):
-                if isinstance(part, Part):
-                    self.con.unregister(name)
-
-    def _attach(self, part: Part | PartFiles) -> tuple[str, str]:
-        """SQL that reads the part's cells and checks: registered Arrow tables, or DuckDB's
-        Parquet reader on the part's files (through fsspec for a URL)."""
         if isinstance(part, Part):
             self.con.register("_gk_pcells", part.cells)
             self.con.register("_gk_pchecks", part.checks)
-            return "_gk_pcells", "_gk_pchecks"
-        if not is_local(part.url):
-            from fsspec.core import url_to_fs
+            try:
+                return self._write_each(heads, "_gk_pcells", "_gk_pchecks")
+            finally:
+                self.con.unregister("_gk_pcells")
+                self.con.unregister("_gk_pchecks")
+        sources = [self._read_sql(files, offsets, table) for table in ("cells", "checks")]
+        if len(files) == 1:
+            return self._write_each(heads, *sources)
+        try:
+            with _no_gc():
+                return self._write(heads, *sources)
+        except duckdb.Error as exc:  # each part on its own (and within it, each report)
+            log.warning("%d parts loaded together failed (%s); loading them one by one", len(files), exc)
+            summary = LoadSummary()
+            for f in files:
+                summary.add(self.load_part(f, places=places, keep=keep))
+            return summary
 
-            protocol = part.url.split("://", 1)[0]
-            if protocol not in self._filesystems:
-                self.con.register_filesystem(url_to_fs(part.url)[0])
-                self._filesystems.add(protocol)
-        cells, checks = (part.path(t).removeprefix("file://").replace("'", "''") for t in ("cells", "checks"))
-        return f"read_parquet('{cells}')", f"read_parquet('{checks}')"
+    def _read_sql(self, files: list[PartFiles], offsets: list[int], table: str) -> str:
+        """SQL reading one table of written parts with DuckDB's Parquet reader (through fsspec
+        for a URL), their items numbered on."""
+        selects = []
+        for f, offset in zip(files, offsets):
+            if not is_local(f.url):
+                from fsspec.core import url_to_fs
+
+                protocol = f.url.split("://", 1)[0]
+                if protocol not in self._filesystems:
+                    self.con.register_filesystem(url_to_fs(f.url)[0])
+                    self._filesystems.add(protocol)
+            path = f.path(table).removeprefix("file://").replace("'", "''")
+            selects.append(f"SELECT * REPLACE (item + {offset} AS item) FROM read_parquet('{path}')")
+        return "(" + " UNION ALL ".join(selects) + ")"
 
     def _write_each(self, heads: list[Head], cells: str, checks: str) -> LoadSummary:
         try:

@@ -24,7 +24,7 @@ warehouse.
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -101,9 +101,8 @@ Batches = list[PrefectFuture[PartFiles]]
 
 @task(name="load", cache_policy=NONE)
 def load_task(loading: Handle[Any], batches: Handle[Batches], total: int) -> dict[str, int]:
-    """Load every parsed part, in order, one transaction each (the single writer)."""
-    for future in batches.value:
-        loading.value(future.result())
+    """Load every parsed part, in order, several to a transaction (the single writer)."""
+    loading.value(future.result() for future in batches.value)
     return {"batches": len(batches.value), "reports": total}
 
 
@@ -177,8 +176,8 @@ async def nightly_flow(sources_file: str, data_dir: str, do_export: bool = True,
             for jobs in run.batches.take(PARSE_BATCH, all_=True):
                 submit(jobs)
 
-            def load(part: PartFiles) -> None:
-                run.loading.load(part, run.batches.count)
+            def load(parts: Iterable[PartFiles]) -> None:
+                run.loading.load_all(parts, run.batches.count)
 
             load_task(Handle(load), Handle(batches), run.batches.count)
             export_task(Handle(run))

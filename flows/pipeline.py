@@ -16,7 +16,7 @@ import os
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +47,7 @@ ARCHIVE_DIR = "archive"
 PARTS_DIR = "parts"  # parse workers' parts wait here (one folder per run) until the writer loads them
 PARSE_BATCH = 25  # reports per parse task (a Prefect task run costs tens of milliseconds)
 LOCAL_BATCH = 25  # reports per job on the local pool
-LOAD_BATCH = 100  # reports per load transaction
+LOAD_REPORTS = 5000  # reports per load transaction at most (parts are loaded several at a time)
 Progress = Callable[[str], None]
 
 
@@ -135,16 +135,33 @@ class _Loading:
     def place(self, item: Incoming) -> str | None:
         return self.owners.get(item.source_name or "") or self.places.get(item.source_url or "") or None
 
-    def load(self, part: PartFiles, total: int, keep: Callable[[Incoming], bool] | None = None) -> LoadSummary:
-        """Load a part a parse worker wrote (one transaction), then remove it."""
-        got = self.loader.load_part(part, places=self.place, keep=keep)
-        remove_part(part)
+    def load(self, parts: PartFiles | list[PartFiles], total: int,
+             keep: Callable[[Incoming], bool] | None = None) -> LoadSummary:
+        """Load parts parse workers wrote (one transaction), then remove them."""
+        parts = [parts] if isinstance(parts, PartFiles) else parts
+        got = self.loader.load_part(parts, places=self.place, keep=keep)
+        for part in parts:
+            remove_part(part)
         _add_load(self.summary, got)
         self.loaded.add(got)
-        self.done += part.reports
+        self.done += sum(p.reports for p in parts)
         if self.progress:
             self.progress(f"parsed and loaded {self.done}/{total} report(s)")
         return got
+
+    def load_all(self, parts: Iterable[PartFiles], total: int,
+                 keep: Callable[[Incoming], bool] | None = None) -> None:
+        """Load parts as they come, several to a transaction (up to LOAD_REPORTS reports): a
+        large transaction is written straight into the warehouse file, many small ones each
+        pass through DuckDB's write-ahead log."""
+        group: list[PartFiles] = []
+        for part in parts:
+            group.append(part)
+            if sum(p.reports for p in group) >= LOAD_REPORTS:
+                self.load(group, total, keep)
+                group = []
+        if group:
+            self.load(group, total, keep)
 
 
 def parts_root(data_dir: Path, run_id: str, parts_url: str | None = None) -> str:
@@ -286,8 +303,8 @@ def nightly(sources: list[Source], data_dir: Path, *, options: FetchOptions | No
 
             asyncio.run(crawl_and_dispatch())
             futures.extend((b, parsers.submit(root, b, run.parts)) for b in run.batches.take(LOCAL_BATCH, all_=True))
-            for batch, future in futures:
-                run.loading.load(settle(future, root, batch, run.parts), run.batches.count)
+            run.loading.load_all((settle(future, root, batch, run.parts) for batch, future in futures),
+                                 run.batches.count)
             return run.finish()
     finally:
         parsers.close()
@@ -378,7 +395,9 @@ class ReparseRun:
             batches.add(ParseJob(e.sha256, e.final_url or e.url, fetched, e.content_type, e.source_name))
         return batches.take(PARSE_BATCH, all_=True)
 
-    def load(self, part: PartFiles) -> None:
+    def load(self, parts: Iterable[PartFiles]) -> None:
+        """Load the parts of the re-parse (reports whose archived body is missing or damaged
+        are counted, not loaded)."""
         damaged = 0
 
         def keep(item: Incoming) -> bool:
@@ -387,7 +406,7 @@ class ReparseRun:
             damaged += bad
             return not bad
 
-        self.loading.load(part, len(self.docs), keep=keep)
+        self.loading.load_all(parts, len(self.docs), keep=keep)
         if damaged:
             self.summary.failures["missing or damaged in the archive"] = (
                 self.summary.failures.get("missing or damaged in the archive", 0) + damaged)
@@ -428,8 +447,8 @@ def reparse(data_dir: Path, progress: Progress | None = None, *, rebuild: bool =
     try:
         with ReparseRun(data_dir, rebuild=rebuild, progress=progress) as run:
             root = str(run.archive.root)
-            for jobs, future in [(b, parsers.submit(root, b, run.parts)) for b in run.jobs()]:
-                run.load(settle(future, root, jobs, run.parts))
+            futures = [(b, parsers.submit(root, b, run.parts)) for b in run.jobs()]
+            run.load(settle(future, root, jobs, run.parts) for jobs, future in futures)
             summary = run.finish()
         return summary
     finally:

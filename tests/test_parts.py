@@ -1,0 +1,120 @@
+"""Parse results as columnar parts: built where parsing ran, written as Parquet, loaded by the writer."""
+
+from __future__ import annotations
+
+import shutil
+
+import pyarrow.parquet as pq
+import pytest
+
+from gongkai.flows.loader import Incoming, Loader
+from gongkai.flows.parse_files import PARALLEL_FROM, json_line, parse_many, parse_path
+from gongkai.flows.parts import concat_parts, part_of, read_reports, remove_part, write_part
+from gongkai.flows.warehouse import open_warehouse
+from gongkai.transform.parse import parse_report
+from tests.conftest import REAL
+
+PAGES = sorted(REAL.glob("*.html")) + sorted(REAL.glob("*.txt"))[:6]  # (one page reads as a failure)
+
+
+def _results():
+    return [parse_report(p.read_bytes(), str(p)) for p in PAGES]
+
+
+def _warehouse_rows(con):
+    cells = con.execute("SELECT r.report_key, c.table_code, c.row_code, c.col_code, c.value, c.empty, c.raw, "
+                        "c.table_index, c.grid_row, c.grid_col, c.glued_run FROM cell c JOIN report r USING (report_id) "
+                        "ORDER BY ALL").fetchall()
+    checks = con.execute("SELECT r.report_key, k.rule, k.scope, k.status, k.expected, k.actual, k.detail "
+                         "FROM check_result k JOIN report r USING (report_id) ORDER BY ALL").fetchall()
+    reports = con.execute("SELECT report_key, status, layout, title, output_sha256, warnings, uncertain, source_url "
+                          "FROM report ORDER BY ALL").fetchall()
+    return reports, cells, checks
+
+
+def test_a_part_holds_every_cell_and_check_of_its_reports():
+    results = _results()
+    part = part_of(Incoming(r) for r in results)
+    assert part.reports.num_rows == len(results)
+    assert part.cells.num_rows == sum(len(r.cells) for r in results) > 1000
+    assert part.checks.num_rows == sum(len(r.checks) for r in results)
+    assert part.reports.column("n_cells").to_pylist() == [len(r.cells) for r in results]
+    first = results[0]
+    mine = part.cells.filter(part.cells.column("item").to_numpy() == 0)
+    assert mine.column("value").to_pylist() == [float(c.value) for c in first.cells]
+    assert mine.column("raw").to_pylist() == [c.raw for c in first.cells]
+    heads = part.heads()
+    assert [h[1].result.output_sha256 for h in heads] == [r.output_sha256 for r in results]
+    assert all(h[1].result.cells == [] for h in heads)  # the writer never sees cell objects
+
+
+def test_written_parts_load_as_the_in_memory_route_does(tmp_path):
+    results = _results()
+    items = [Incoming(r, source_url=r.source, source_name="s") for r in results]
+    half = len(items) // 2
+    files = [write_part(part_of(items[:half]), str(tmp_path / "parts")),
+             write_part(part_of(items[half:]), str(tmp_path / "parts"))]
+    assert [f.reports for f in files] == [half, len(items) - half]
+    assert not list((tmp_path / "parts").glob(".*"))  # no half-written part is left behind
+    assert pq.read_table(files[0].path("cells")).num_rows == files[0].cells
+    with open_warehouse(tmp_path / "a.duckdb") as a, open_warehouse(tmp_path / "b.duckdb") as b:
+        loaded = Loader(a).load_part(files)  # two parts, one transaction
+        Loader(b).load_batch(items)
+        assert loaded.new + loaded.failed_parse == len(results) and loaded.new >= len(results) - 1
+        assert loaded.cells == sum(len(r.cells) for r in results)
+        assert _warehouse_rows(a) == _warehouse_rows(b)
+        again = Loader(a).load_part(files)
+        assert again.unchanged == len(results) and again.cells == 0
+    for f in files:
+        remove_part(f)
+    assert not any((tmp_path / "parts").iterdir())
+
+
+def test_a_part_at_an_fsspec_url_is_read_by_duckdb_through_fsspec(tmp_path):
+    results = [r for r in _results() if r.status != "failed"][:3]
+    url = f"memory://gongkai-test-{tmp_path.name}"
+    files = write_part(part_of(Incoming(r) for r in results), url)
+    assert files.url.startswith("memory://") and read_reports(files).num_rows == 3
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        got = Loader(con).load_part(files)
+        assert got.new == 3 and got.cells == sum(len(r.cells) for r in results)
+        assert con.execute("SELECT count(*) FROM cell").fetchone()[0] == got.cells
+    remove_part(files)
+
+
+def test_only_the_kept_reports_of_a_part_are_loaded(tmp_path):
+    results = _results()
+    files = write_part(part_of(Incoming(r) for r in results), str(tmp_path))
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        chosen = next(r for r in results[1:] if r.status == "ok")
+        got = Loader(con).load_part(files, keep=lambda it: it.result.source == chosen.source)
+        assert got.new == 1 and got.cells == len(chosen.cells) > 0
+        assert con.execute("SELECT count(DISTINCT report_id) FROM cell").fetchone()[0] == 1
+
+
+def test_concatenated_parts_number_their_items_on():
+    results = _results()
+    a, b = part_of([Incoming(results[0])]), part_of([Incoming(r) for r in results[1:3]])
+    both = concat_parts([a, b])
+    assert both.reports.column("item").to_pylist() == [0, 1, 2]
+    assert set(both.cells.column("item").to_pylist()) == {0, 1, 2}
+    assert both.cells.num_rows == a.cells.num_rows + b.cells.num_rows
+
+
+def test_many_files_are_parsed_on_every_core_in_the_order_given(tmp_path):
+    files = []
+    for i in range(PARALLEL_FROM + 4):  # enough for the pool
+        src = PAGES[i % len(PAGES)]
+        files.append(tmp_path / f"{i:02d}{src.suffix}")
+        shutil.copyfile(src, files[-1])
+    lines = list(parse_many(files, render=json_line, workers=2))
+    assert [line for line, _ in lines] == [json_line(parse_path(f))[0] for f in files]
+    assert [status for _, status in lines] == [parse_path(f).status for f in files]
+
+
+@pytest.mark.parametrize("count", [0, 1])
+def test_few_files_are_parsed_here(tmp_path, count):
+    files = [tmp_path / f"{i}.html" for i in range(count)]
+    for f in files:
+        shutil.copyfile(PAGES[0], f)
+    assert [r.status for r in parse_many(files)] == ["ok"] * count
