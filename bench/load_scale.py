@@ -78,7 +78,7 @@ def repeat_part(tmpl: Path, out: Path, n: int) -> None:
 
 
 def load_size(work: Path, n_reports: int) -> dict[str, object]:
-    """Load ``n_reports`` (rounded up to whole parts) into a fresh warehouse; runs in its own process."""
+    """Load ``n_reports`` (rounded to whole parts) into a fresh warehouse; runs in its own process."""
     import resource
     import statistics
 
@@ -90,7 +90,7 @@ def load_size(work: Path, n_reports: int) -> dict[str, object]:
 
     tmpl = work / "parts" / "template"
     db = work / f"w{n_reports}.duckdb"
-    parts = -(-n_reports // TEMPLATE_REPORTS)
+    parts = max(1, round(n_reports / TEMPLATE_REPORTS))
     resolve_regions(["北京市朝阳区教育局"])  # cpca's tables load once per process
     con = open_warehouse(db)
     loader = Loader(con)
