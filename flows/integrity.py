@@ -3,7 +3,8 @@
 Two checks:
 
 - :func:`check_file` (every open, microseconds): the file's headers are DuckDB's and the file
-  is as long as its active header says (a copy cut short mid-file fails this);
+  is as long as its active header says (a copy cut short mid-file fails this), unless what is
+  missing are free blocks a checkpoint cut off the end (the tables' blocks all lie within);
 - :func:`scan_blocks` (before writing): every column of every table is read, so DuckDB
   verifies the checksum of every data block. The result is remembered in a stamp beside the
   file (size and modification time): a file that has not changed since it was last found
@@ -30,6 +31,7 @@ _HEADER = 4096  # DuckDB: a main header, then two database headers, then the blo
 _BLOCKS_START = 3 * _HEADER
 _MAGIC = b"DUCK"
 STAMP_SUFFIX = ".verified"
+_CHECK_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 class WarehouseError(Exception):
@@ -66,9 +68,31 @@ def check_file(path: Path) -> None:
     if not 4096 <= block_size <= 1 << 30:
         raise WarehouseDamaged(path, f"its header is corrupt (block size {block_size})")
     expected = _BLOCKS_START + block_count * block_size
-    if size < expected:
+    if size < expected and not _only_free_blocks_missing(path, (size - _BLOCKS_START) // block_size):
         raise WarehouseDamaged(path, f"the file is cut short: {size:,} bytes of the {expected:,} its header "
                                      "announces")
+
+
+def _only_free_blocks_missing(path: Path, blocks: int) -> bool:
+    """Whether a file shorter than its header says is one DuckDB left so: a checkpoint cuts the
+    free blocks off the end of the file while the header still counts them. It is, when the
+    database opens and no table keeps data in a block past the end (a copy cut short loses
+    blocks in use: its catalog fails to load, or a table points past the end)."""
+    try:
+        con = duckdb.connect(str(path), read_only=True, config=dict(_CHECK_CONFIG))
+    except duckdb.Error as exc:  # a lock held by a writer is not damage (opening it will say so)
+        return not (is_damage(exc) or "Could not read" in str(exc) or "IO Error" in str(exc))
+    try:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main'").fetchall()]
+        top = max((con.execute(f"SELECT coalesce(max(block_id), -1) FROM pragma_storage_info('{t}')").fetchone()[0]
+                   for t in tables), default=-1)
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+    return top < blocks
 
 
 def _stamp(path: Path) -> dict[str, int]:

@@ -11,7 +11,8 @@
   new version, which becomes the current one; older versions are kept.
 - Cells go in as columns: a batch of parse results is a *part* (flows/parts.py), built where
   the parsing ran, and its cells are copied with one ``INSERT … SELECT`` from Arrow or from
-  the part's Parquet files. Several reports share a transaction when loaded in a batch; if the batch fails, each report is retried in a transaction of its own, so one bad
+  the part's Parquet files. Several reports (and several parts) share a transaction; if it
+  fails, each part and then each report is retried in a transaction of its own, so one bad
   report never takes others down and a report is never half loaded.
 """
 

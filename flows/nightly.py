@@ -227,9 +227,13 @@ def dask_runner(address: str | None = None, workers: int | None = None) -> Any:
     (``tcp://HOST:PORT``), else on a local cluster of one single-threaded worker process per
     core (listening on 127.0.0.1 only, no dashboard)."""
     try:
+        import dask
         from prefect_dask import DaskTaskRunner
     except ImportError as exc:
         raise TaskRunnerError(DASK_NOT_INSTALLED) from exc
+    # the cluster's own chatter (workers starting, stopping) stays out of the command's output
+    dask.config.set({"logging.distributed": "warning"})
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     if address:
         if not address.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
             raise TaskRunnerError(f"--dask-address {address!r} is not a Dask scheduler address (tcp://HOST:PORT)")

@@ -177,6 +177,27 @@ def test_query_still_answers_reads(loaded):
 # -- a damaged warehouse ---------------------------------------------------------------------------------
 
 
+def test_a_file_whose_free_tail_duckdb_cut_off_is_whole(tmp_path):
+    """A checkpoint cuts free blocks off the end while the header still counts them: whole."""
+    import struct
+
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE keep AS SELECT range AS i FROM range(1000)")
+    con.execute("CHECKPOINT")
+    con.execute("CREATE TABLE big AS SELECT range AS i, md5(range::VARCHAR) AS s FROM range(2000000)")
+    con.execute("CHECKPOINT")
+    con.execute("DROP TABLE big")
+    con.execute("CHECKPOINT")
+    con.close()
+    head = path.read_bytes()[:12288]
+    header = max((struct.unpack_from("<8Q", head, offset) for offset in (4096, 8192)), key=lambda h: h[1])
+    assert path.stat().st_size < 12288 + header[4] * header[5]  # shorter than the header says
+    check_file(path)  # and yet whole
+    with duckdb.connect(str(path), read_only=True) as again:
+        assert again.execute("SELECT sum(i) FROM keep").fetchone() == (499500,)
+
+
 def test_a_truncated_warehouse_is_detected_and_never_written_then_rebuilt(loaded, tmp_path):
     data = tmp_path / "copy"
     shutil.copytree(loaded, data)

@@ -199,10 +199,10 @@ def test_a_warehouse_of_name_keys_is_upgraded_to_one_report_per_agency_and_year(
         con.close()
 
 
-def test_a_reparse_places_namesakes_where_they_were_loaded(con):
+def test_a_reparse_places_namesakes_where_they_were_loaded(con, tmp_path):
     """Re-parsing knows no sources: the place each report was loaded with (its source's owner)
     comes from the warehouse, so a new reading of two districts' 区科工信局 stays two agencies."""
-    from gongkai.flows.parsing import ParseJob
+    from gongkai.flows.parts import part_of, write_part
     from gongkai.flows.pipeline import _Loading, known_places
     from gongkai.flows.summary import RunSummary
 
@@ -214,7 +214,9 @@ def test_a_reparse_places_namesakes_where_they_were_loaded(con):
     assert places == {a.source: "郑州市上街区人民政府", b.source: "郑州市中原区人民政府"}
     reread = [dataclasses.replace(r, output_sha256=None, warnings=[*r.warnings, "a newer parser"]) for r in (a, b)]
     loading = _Loading(con, RunSummary(run_id="t", flow="reparse"), None, places=places)
-    assert loading.load([ParseJob(r.sha256 or "", r.source) for r in reread], reread, 2).changed == 2
+    part = write_part(part_of(Incoming(r, source_url=r.source) for r in reread), str(tmp_path / "parts"))
+    assert loading.load(part, 2).changed == 2
+    assert not any((tmp_path / "parts").iterdir())  # the loaded part is removed
     rows = con.execute("SELECT a.county, count(*) FILTER (r.is_current) FROM report r JOIN agency a USING "
                        "(agency_id) GROUP BY ALL ORDER BY 1").fetchall()
     assert rows == [("上街区", 1), ("中原区", 1)]
