@@ -144,6 +144,15 @@ def resolve_regions(names: Sequence[str], places: Sequence[str | None] | None = 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         df = cpca.transform(texts)
+    owners: dict[str, Region] = {}  # a source's owner, resolved once for every name it places
+
+    def owned_by(context: str | None) -> Region:
+        if not context:
+            return Region()
+        if context not in owners:
+            (owners[context],) = resolve_regions([context])
+        return owners[context]
+
     out: list[Region] = []
     for text, context, got in zip(texts, contexts, zip(df["省"], df["市"], df["区"], df["adcode"])):
         prov, city, county, code = map(_clean, got)
@@ -174,7 +183,7 @@ def resolve_regions(names: Sequence[str], places: Sequence[str | None] | None = 
             prov = None
         if not prov or not code:
             # the name names no place (区科工信局, 城关镇人民政府): its source's owner may
-            (owned,) = resolve_regions([context]) if context else (Region(),)
+            owned = owned_by(context)
             out.append(owned if owned.province_code else Region())
             continue
         code = code[:6]
