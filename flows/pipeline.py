@@ -120,7 +120,8 @@ class _Batches:
 
 
 class _Loading:
-    """The single writer's side of a run: loads parse batches in order, one transaction each."""
+    """The single writer's side of a run: loads the parse workers' parts in order, several to a
+    transaction."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, summary: RunSummary, progress: Progress | None,
                  owners: dict[str, str] | None = None, places: dict[str, str] | None = None) -> None:
