@@ -33,7 +33,7 @@ TEMPLATE_REPORTS = 4998  # 714 agencies × 7 years: every agency has all its yea
 YEARS = 7
 
 STEP = r"""
-import json, resource, statistics, sys, time
+import json, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from bench.load_scale import load_size
@@ -80,9 +80,8 @@ def repeat_part(tmpl: Path, out: Path, n: int) -> None:
 def load_size(work: Path, n_reports: int) -> dict[str, object]:
     """Load ``n_reports`` (rounded to whole parts) into a fresh warehouse; runs in its own process."""
     import resource
-    import statistics
 
-    from bench.warehouse_bench import QUERIES
+    from bench.warehouse_bench import query_times
     from gongkai.flows.loader import Loader
     from gongkai.flows.parts import PartFiles
     from gongkai.flows.warehouse import open_warehouse
@@ -108,14 +107,7 @@ def load_size(work: Path, n_reports: int) -> dict[str, object]:
     t0 = time.perf_counter()
     con.execute("CHECKPOINT")
     loading += time.perf_counter() - t0
-    queries = {}
-    for name, sql in QUERIES.items():
-        times = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            con.execute(sql).fetchall()
-            times.append(time.perf_counter() - t0)
-        queries[name] = statistics.median(times)
+    queries = query_times(con, 3)
     con.close()
     out = {"reports": parts * TEMPLATE_REPORTS, "cells": cells, "load_s": loading, "size_mb": db.stat().st_size / 2**20,
            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "queries": queries}

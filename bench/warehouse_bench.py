@@ -69,6 +69,19 @@ QUERIES = {
 }
 
 
+def query_times(con, repeat: int) -> dict[str, float]:  # noqa: ANN001
+    """The median seconds of each analyst query over ``repeat`` runs."""
+    medians = {}
+    for name, sql in QUERIES.items():
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            con.execute(sql).fetchall()
+            times.append(time.perf_counter() - t0)
+        medians[name] = statistics.median(times)
+    return medians
+
+
 def make_parts(n_reports: int, per_part: int, root: Path) -> tuple[list[PartFiles], float, int]:
     """Generated results as Parquet parts, the way parse workers hand them over; returns the
     parts, the seconds spent building and writing them, and the cells they hold."""
@@ -122,13 +135,8 @@ def bench_warehouse(n_reports: int, per_part: int = 5000) -> None:
               f"{c_small / t_small:,.0f} cells/s")
         print(f"warehouse file: {size / 2**20:,.0f} MB (target < 1 GB for 20 million cells)")
         print(f"{'query (median of 5)':<40} {'ms':>8}")
-        for name, sql in QUERIES.items():
-            times = []
-            for _ in range(5):
-                t0 = time.perf_counter()
-                con.execute(sql).fetchall()
-                times.append(time.perf_counter() - t0)
-            print(f"{name:<40} {statistics.median(times) * 1000:>8.1f}   (target < 500)")
+        for name, seconds in query_times(con, 5).items():
+            print(f"{name:<40} {seconds * 1000:>8.1f}   (target < 500)")
         con.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -31,7 +31,7 @@ _HEADER = 4096  # DuckDB: a main header, then two database headers, then the blo
 _BLOCKS_START = 3 * _HEADER
 _MAGIC = b"DUCK"
 STAMP_SUFFIX = ".verified"
-_CHECK_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+OFFLINE_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}  # no downloads
 
 
 class WarehouseError(Exception):
@@ -49,6 +49,14 @@ class WarehouseDamaged(WarehouseError):
             f"archive with: gongkai reparse --rebuild --data-dir {data_dir} (the damaged file is kept beside it)")
 
 
+def active_header(head: bytes) -> tuple[int, int, int]:
+    """(iteration, block count, block size) of the newer of a DuckDB file's two database headers
+    (``head``: the file's first 12 kB); the file should be 12 kB + count × size long."""
+    headers = [struct.unpack_from("<8Q", head, offset) for offset in (_HEADER, 2 * _HEADER)]
+    _, iteration, _, _, block_count, block_size, _, _ = max(headers, key=lambda h: h[1])
+    return iteration, block_count, block_size
+
+
 def check_file(path: Path) -> None:
     """Raise WarehouseDamaged when the file is not a whole DuckDB database (cheap: reads 12 kB)."""
     try:
@@ -61,8 +69,7 @@ def check_file(path: Path) -> None:
         if head[8:12] != _MAGIC and len(head) >= 12:
             raise WarehouseError(f"{path} is not a DuckDB warehouse file (no DuckDB header)")
         raise WarehouseDamaged(path, f"the file is cut short: {size} bytes, not even its headers")
-    headers = [struct.unpack_from("<8Q", head, offset) for offset in (_HEADER, 2 * _HEADER)]
-    _, iteration, _, _, block_count, block_size, _, _ = max(headers, key=lambda h: h[1])
+    iteration, block_count, block_size = active_header(head)
     if not iteration:
         return  # a new database: nothing written yet
     if not 4096 <= block_size <= 1 << 30:
@@ -82,7 +89,7 @@ def _only_free_blocks_missing(path: Path, blocks: int) -> bool:
     if is_verified(path):
         return True
     try:
-        con = duckdb.connect(str(path), read_only=True, config=dict(_CHECK_CONFIG))
+        con = duckdb.connect(str(path), read_only=True, config=dict(OFFLINE_CONFIG))
     except duckdb.Error as exc:  # a lock held by a writer is not damage (opening it will say so)
         return not (is_damage(exc) or "Could not read" in str(exc) or "IO Error" in str(exc))
     try:

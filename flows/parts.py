@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from operator import itemgetter
+from operator import attrgetter, itemgetter
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -44,6 +45,8 @@ _CODES = itemgetter(0, 1, 2)  # table, row, col of a CellValue
 _REST = itemgetter(3, 4, 5, 6, 7)  # value, raw, empty, origin, glued_run
 _PLACE = itemgetter(0, 1)  # rule, where of a Check
 _OUTCOME = itemgetter(2, 3, 4, 5)  # status, expected, actual, detail
+T = TypeVar("T")
+A = TypeVar("A")
 TABLES = ("reports", "cells", "checks")
 ROW_GROUP = 65_536  # rows per Parquet row group: DuckDB reads the groups of a part in parallel
 
@@ -161,15 +164,24 @@ def _report_table(items: list[Incoming]) -> pa.Table:
     }, schema=REPORT_SCHEMA)
 
 
-def _cell_table(results: list[ParseResult]) -> pa.Table:
+def _gather(results: list[ParseResult], rows: Callable[[ParseResult], list[T]],
+            shared: Callable[[list[T]], A]) -> tuple[list[int], list[T], list[A]]:
+    """Every result's rows (its cells or its checks) in one list, the item of each row, and per
+    result the arrays its layout shares with others (``shared``)."""
     items: list[int] = []
-    cells: list[CellValue] = []
-    codes: list[tuple[pa.Array, pa.Array, pa.Array]] = []
+    out: list[T] = []
+    arrays: list[A] = []
     for i, r in enumerate(results):
-        if r.cells:
-            items.extend([i] * len(r.cells))
-            cells.extend(r.cells)
-            codes.append(_codes(r.cells))
+        mine = rows(r)
+        if mine:
+            items.extend([i] * len(mine))
+            out.extend(mine)
+            arrays.append(shared(mine))
+    return items, out, arrays
+
+
+def _cell_table(results: list[ParseResult]) -> pa.Table:
+    items, cells, codes = _gather(results, attrgetter("cells"), _codes)
     if not cells:
         return CELL_SCHEMA.empty_table()
     values, raws, empties, origins, runs = zip(*map(_REST, cells))
@@ -196,14 +208,7 @@ def _cell_table(results: list[ParseResult]) -> pa.Table:
 
 
 def _check_table(results: list[ParseResult]) -> pa.Table:
-    items: list[int] = []
-    checks: list[Check] = []
-    places: list[tuple[pa.Array, pa.Array]] = []
-    for i, r in enumerate(results):
-        if r.checks:
-            items.extend([i] * len(r.checks))
-            checks.extend(r.checks)
-            places.append(_places(r.checks))
+    items, checks, places = _gather(results, attrgetter("checks"), _places)
     if not checks:
         return CHECK_SCHEMA.empty_table()
     statuses, expected, actual, details = zip(*map(_OUTCOME, checks))

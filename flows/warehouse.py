@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from gongkai.flows.integrity import (
+    OFFLINE_CONFIG,
     WarehouseDamaged,
     WarehouseError,
     check_file,
@@ -37,7 +38,6 @@ MEMORY_LIMIT = "4GB"  # DuckDB's memory per connection (it spills beyond): a nat
 SPILL_DIR = ".duckdb-spill"  # in the data directory; DuckDB removes its files when done
 IDENTITY_VERSION = 4  # the migration that moved report keys from names to agency ids
 _MIGRATION_RE = re.compile(r"^(\d{3})_[\w-]+\.sql$")
-_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 __all__ = ["WarehouseDamaged", "WarehouseError", "open_warehouse", "warehouse", "warehouse_path"]
@@ -89,7 +89,7 @@ def _connect(path: Path, read_only: bool, config: dict[str, object] | None = Non
             raise WarehouseError(f"cannot create the data directory {parent}: {exc.strerror or exc}") from exc
     try:
         # a bounded footprint whatever the warehouse's size: big sorts and aggregates spill to disk
-        settings = {**_CONFIG, "memory_limit": MEMORY_LIMIT, **(config or {})}
+        settings = {**OFFLINE_CONFIG, "memory_limit": MEMORY_LIMIT, **(config or {})}
         if settings.get("enable_external_access", True):  # (a sealed connection keeps DuckDB's own)
             settings["temp_directory"] = str(path.parent / SPILL_DIR)
         lock = bool(settings.pop("lock_configuration", False))  # locked once the connection is set up
