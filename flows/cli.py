@@ -221,14 +221,15 @@ def load(
             summary.add(loader.load_part(concat_parts(batch)))
             batch.clear()
 
-        for n, (path, (part, sha)) in enumerate(zip(files, parse_many(files, real, render=file_part)), 1):
+        parsed = zip(files, real, parse_many(files, real, render=file_part))
+        for n, (path, name, (part, sha)) in enumerate(parsed, 1):
             if sha:
                 try:
                     archive.put(path.read_bytes())
-                    archive.record([IndexEntry(sha256=sha, url=real[n - 1], kind="file",
+                    archive.record([IndexEntry(sha256=sha, url=name, kind="file",
                                                fetched_at=datetime.now(UTC).replace(tzinfo=None).isoformat())])
                 except (OSError, ArchiveError) as exc:
-                    typer.echo(f"warning: {real[n - 1]} not archived: {exc}", err=True)
+                    typer.echo(f"warning: {name} not archived: {exc}", err=True)
             batch.append(part)
             if len(batch) >= LOAD_FILES:
                 flush()

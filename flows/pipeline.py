@@ -156,11 +156,13 @@ class _Loading:
         large transaction is written straight into the warehouse file, many small ones each
         pass through DuckDB's write-ahead log."""
         group: list[PartFiles] = []
+        reports = 0
         for part in parts:
             group.append(part)
-            if sum(p.reports for p in group) >= LOAD_REPORTS:
+            reports += part.reports
+            if reports >= LOAD_REPORTS:
                 self.load(group, total, keep)
-                group = []
+                group, reports = [], 0
         if group:
             self.load(group, total, keep)
 
