@@ -57,6 +57,7 @@ class Document:
     meta: dict[str, str] = field(default_factory=dict)  # e.g. ArticleTitle, PubDate, <title>
     headings: list[str] = field(default_factory=list)
     page_lines: list[str] = field(default_factory=list)  # the page's text before the report's own (title, metadata)
+    warnings: list[str] = field(default_factory=list)  # what the reader left out, and why
 
     def text_lines(self) -> list[str]:
         """Each line's cells joined by spaces (for metadata search)."""

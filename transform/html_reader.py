@@ -23,7 +23,7 @@ from gongkai.transform.document import Document, Grid, Line, Origin, TextCell
 from gongkai.transform.errors import ParseFailure
 from gongkai.transform.glued import unglue_lines
 from gongkai.transform.numbers import collapse_space, parse_number
-from gongkai.transform.text_reader import line_to_cells
+from gongkai.transform.text_reader import cut_long_lines, line_to_cells
 
 _BLOCK_TAGS = (
     "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "table", "section", "article", "header", "footer", "dd", "dt", "dl", "blockquote", "pre", "center", "form", "caption", "hr",
@@ -253,7 +253,7 @@ def read_body(body: etree._Element, doc: Document, *, unglue: bool = False) -> N
         el.text = "\n" + (el.text or "")
         el.tail = "\n" + (el.tail or "")
     text = etree.tostring(content, method="text", encoding="unicode", with_tail=False)
-    raw_lines = text.split("\n")
+    raw_lines = cut_long_lines(text.split("\n"), doc)
     if unglue:
         raw_lines = unglue_lines(raw_lines)
     for lineno, raw in enumerate(raw_lines):

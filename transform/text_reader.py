@@ -61,6 +61,32 @@ def line_to_cells(line: str, lineno: int, table: int | None = None) -> Line | No
     return Line(cells, in_table=keep_blank, grid=how == "pipe")
 
 
+MAX_LINE_CHARS = 50_000  # a whole report printed on one line is under 10,000 characters
+
+
+def cut_long_lines(lines: list[str], doc: Document) -> list[str]:
+    """A line longer than any report could print on one (hostile or broken input: a megabyte
+    of digits in one cell) is read up to ``MAX_LINE_CHARS``, cut at a space, with a warning —
+    reading it whole costs seconds and no table row is that long.
+
+    >>> doc = Document("text")
+    >>> [len(x) for x in cut_long_lines(["规章 1", "1 " * 40_000], doc)], doc.warnings[0][:26]
+    ([4, 49999], 'line 2 has 80,000 characte')
+    """
+    out = lines
+    for i, line in enumerate(lines):
+        if len(line) <= MAX_LINE_CHARS:
+            continue
+        if out is lines:
+            out = list(lines)
+        head = line[:MAX_LINE_CHARS]
+        space = head.rfind(" ")
+        out[i] = head[:space] if space > MAX_LINE_CHARS // 2 else head
+        doc.warnings.append(f"line {i + 1} has {len(line):,} characters, more than any report prints on one: "
+                            f"read its first {len(out[i]):,}")
+    return out
+
+
 _BARE_NUMBER_RE = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
 _NOTE_LINE_RE = re.compile(r"^\s*[（(][^（）()]*[）)]\s*$")
 
@@ -82,7 +108,7 @@ def read_text(text: str, form: str = "text", *, unglue: bool = False) -> Documen
     """Read a plain-text or Markdown report; ``unglue`` separates labels from digit runs in
     the tables of a text whose cells ran together (see transform/glued.py)."""
     doc = Document(form=form)
-    raw_lines = join_note_lines(text.splitlines())
+    raw_lines = join_note_lines(cut_long_lines(text.splitlines(), doc))
     if unglue:
         raw_lines = unglue_lines(raw_lines)
     for lineno, raw in enumerate(raw_lines):
