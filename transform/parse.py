@@ -30,7 +30,7 @@ from gongkai.transform.filekinds import UNREAD_KINDS, doc_to_docx, sniff_binary
 from gongkai.transform.confirm import confirmed
 from gongkai.transform.pdf_reader import NoTextLayer, PdfText, read_pdf
 from gongkai.transform.scan_reader import RENDER_SCALE, images_of_file, images_of_pdf, read_scan
-from gongkai.transform.records import records_of
+from gongkai.transform.records import Record, records_of
 from gongkai.transform.xlsx_reader import xls_to_html, xlsx_to_html
 from gongkai.transform.rules import run_rules
 from gongkai.transform.text_reader import read_text
@@ -162,7 +162,7 @@ def _read_best(text: str, result: ParseResult, pages: list[int] | None = None) -
     reading that accounts for more cells."""
     failure: ParseFailure | None = None
     best: _Tables | None = None
-    read: list[Document] = []  # the document as read, for a second reading of the same lines
+    read: list[_Reading] = []  # the document as read, for a second reading of the same lines
     try:
         best = _read_tables(text, result, glued=False, pages=pages, keep=read)
     except ParseFailure as exc:
@@ -176,7 +176,7 @@ def _read_best(text: str, result: ParseResult, pages: list[int] | None = None) -
         unglue = looks_glued(text)
         with contextlib.suppress(ParseFailure):
             best = _better(best, _read_tables(text, result, glued=True, unglue=unglue, pages=pages,
-                                              doc=None if unglue or not read else read[0]))
+                                              reading=None if unglue or not read else read[0]))
     if (best is None or best.status != "ok") and result.form == "html" and len(text) <= BROWSER_MAX_CHARS \
             and "<td" in text.lower() and any(label in text for label in _TABLE_LABELS) and _browser_safe(text):
         # broken Word/WPS markup that lxml's parser reads differently from a browser
@@ -244,20 +244,30 @@ class _Tables:
     meta: Metadata | None = None
 
 
+@dataclass
+class _Reading:
+    """A document as read, with its metadata and records (neither depends on how digit runs
+    are split later, so a second reading of the same lines reuses them)."""
+
+    doc: Document
+    meta: Metadata
+    records: list[Record]
+
+
 def _read_tables(text: str, result: ParseResult, *, glued: bool, unglue: bool | None = None,
-                 browser: bool = False, pages: list[int] | None = None, doc: Document | None = None,
-                 keep: list[Document] | None = None) -> _Tables:
-    """Read the tables (``doc``: the document already read from ``text``; ``keep`` gets the
-    document read here)."""
+                 browser: bool = False, pages: list[int] | None = None, reading: _Reading | None = None,
+                 keep: list[_Reading] | None = None) -> _Tables:
+    """Read the tables (``reading``: the document already read from ``text``; ``keep`` gets the
+    reading made here)."""
     unglue = glued if unglue is None else unglue
-    if doc is None:
+    if reading is None:
         doc = read_document(text, result.form or "text", unglue=unglue, browser=browser, pages=pages)
+        reading = _Reading(doc, extract_metadata(doc), records_of(doc.lines))
     if keep is not None:
-        keep.append(doc)
-    meta = extract_metadata(doc)
+        keep.append(reading)
+    doc, meta, records = reading.doc, reading.meta, reading.records
     result.title, result.agency, result.year = meta.title, meta.agency, meta.year
     result.publication_date = meta.publication_date
-    records = records_of(doc.lines)
     sections = locate_sections(records, split_runs=glued)
     if sections.t3 is None and sections.t2 is None:
         if meta.title is None:
@@ -269,6 +279,7 @@ def _read_tables(text: str, result: ParseResult, *, glued: bool, unglue: bool | 
     tables = map_tables(records, layout or "2021", sections, split_runs=glued, glued_text=unglue, stated=stated,
                         grids={g.index: g.rows for g in doc.grids})
     out = _Tables(status="failed", layout=layout, cells=tables.cells, uncertain=tables.uncertain, meta=meta)
+    out.warnings.extend(doc.warnings)
     out.warnings.extend(meta.warnings)
     if layout is None:
         out.warnings.append("layout not detected from the labels; read as 2021")
