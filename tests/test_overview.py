@@ -1,13 +1,16 @@
 """`gongkai report`: one HTML file that opens offline (no script, no outside reference), with a
 chart and a table per section, Chinese labels with English beside them, its figures from the
-analyst views; it never overwrites a file it did not write."""
+analyst views; it never overwrites a file it did not write. Headless Chromium renders every chart
+with no console message and no request (read from its net log)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -80,20 +83,41 @@ def test_it_never_overwrites_a_file_it_did_not_write(data_dir, tmp_path, overvie
     assert unknown.returncode == 2 and "no current report" in unknown.stderr
 
 
-def test_a_real_browser_renders_it_without_a_network(overview, tmp_path):
+def _open_in_chromium(page: Path, profile: Path, *extra: str) -> tuple[str, list[str], list[str]]:
+    """Open a page in headless Chromium with every host unreachable: its DOM as rendered, the
+    console messages it printed, and the URLs requested on its behalf (from Chromium's net log;
+    the browser's own background requests carry no page origin and are left out)."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     assert browser, "Chromium is needed for this test (.ci/run installs it)"
-    out, _ = overview
+    netlog = profile.with_suffix(".netlog.json")
     run = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                          f"--user-data-dir={tmp_path / 'profile'}", "--proxy-server=127.0.0.1:9",
-                          "--host-resolver-rules=MAP * ~NOTFOUND", "--dump-dom", out.as_uri()],
+                          f"--user-data-dir={profile}", "--proxy-server=127.0.0.1:9",
+                          "--host-resolver-rules=MAP * ~NOTFOUND", "--disable-background-networking",
+                          "--enable-logging=stderr", "--v=0", f"--log-net-log={netlog}", *extra, page.as_uri()],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
-    dom = run.stdout
+    console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
+    log = json.loads(netlog.read_text(encoding="utf-8"))
+    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    requests = [e["params"]["url"] for e in log["events"]
+                if e["type"] == start_job and e.get("params", {}).get("network_isolation_key", "").startswith("file:")]
+    return run.stdout, console, requests
+
+
+def test_the_browser_check_sees_requests_and_console_errors(tmp_path):
+    bad = tmp_path / "bad.html"
+    bad.write_text('<img src="http://example.com/x.png"><script>console.error("boom")</script>', encoding="utf-8")
+    _, console, requests = _open_in_chromium(bad, tmp_path / "profile", "--dump-dom")
+    assert requests == ["http://example.com/x.png"] and len(console) == 1 and "boom" in console[0]
+
+
+def test_a_real_browser_renders_it_without_a_network(overview, tmp_path):
+    out, _ = overview
+    dom, console, requests = _open_in_chromium(out, tmp_path / "profile", "--dump-dom")
+    assert console == [] and requests == []
     assert dom.count("<svg") >= 6 and "Data quality" in dom
     shot = tmp_path / "overview.png"
-    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
-                    f"--user-data-dir={tmp_path / 'profile'}", "--proxy-server=127.0.0.1:9",
-                    "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1200,2400", f"--screenshot={shot}",
-                    out.as_uri()], capture_output=True, timeout=120, check=True)
+    _, console, requests = _open_in_chromium(out, tmp_path / "profile", "--hide-scrollbars", "--window-size=1200,2400",
+                                             f"--screenshot={shot}")
+    assert console == [] and requests == []
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000  # drawn, not blank
