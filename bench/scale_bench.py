@@ -51,12 +51,14 @@ def build(data: Path, cells: int) -> int:
     """A warehouse of about ``cells`` current cells, made in SQL. Returns the report count."""
     import pyarrow as pa
 
+    from gongkai.flows.figures import fill_figures
     from gongkai.flows.warehouse import open_warehouse, warehouse_path
     from gongkai.transform.codebook import load_codebook
 
     book = load_codebook()
     codes = [(layout, t, r, c) for layout in ("2019", "2021") for t, r, c in book.cells(layout)]
     per_report = len(codes) / 2
+    n_codes = {layout: sum(1 for c in codes if c[0] == layout) for layout in ("2019", "2021")}
     reports = max(len(YEARS), int(cells / per_report))
     agencies = -(-reports // len(YEARS))  # every report's agency exists
     con = open_warehouse(warehouse_path(data))
@@ -72,18 +74,20 @@ def build(data: Path, cells: int) -> int:
         con.execute(f"""
             INSERT INTO report (report_id, report_key, version, is_current, agency_id, year, layout, title,
                                 source_url, content_sha256, output_sha256, parser_version, status, warnings,
-                                uncertain, loaded_at)
+                                uncertain, loaded_at, n_cells)
             SELECT i + 1, 'agency:' || (i // {len(YEARS)}) || '|' || ({YEARS[0]} + i % {len(YEARS)}), 1, true,
                    i // {len(YEARS)}, {YEARS[0]} + i % {len(YEARS)},
                    CASE WHEN {YEARS[0]} + i % {len(YEARS)} < 2021 THEN '2019' ELSE '2021' END,
                    'report ' || i, 'https://portal.example/' || i || '.html', md5(CAST(i AS VARCHAR)),
-                   md5(CAST(-i AS VARCHAR)), 'bench', 'ok', [], [], now()::TIMESTAMP
+                   md5(CAST(-i AS VARCHAR)), 'bench', 'ok', [], [], now()::TIMESTAMP,
+                   CASE WHEN {YEARS[0]} + i % {len(YEARS)} < 2021 THEN {n_codes['2019']} ELSE {n_codes['2021']} END
             FROM range({reports}) t(i)""")
         con.execute("""
             INSERT INTO cell (report_id, agency_id, year, table_code, row_code, col_code, value, empty, raw)
             SELECT r.report_id, r.agency_id, r.year, c.table_code, c.row_code, c.col_code,
                    CAST(hash(r.report_id, c.k) % 40 AS DOUBLE), false, '0'
             FROM report r JOIN _codes c ON c.layout = r.layout""")
+        fill_figures(con, 1, reports)
         con.execute("CHECKPOINT")
         return reports
     finally:
@@ -92,6 +96,7 @@ def build(data: Path, cells: int) -> int:
 
 def change_one_year(data: Path, year: int) -> None:
     """A new version of one report of ``year`` (what a nightly crawl typically changes)."""
+    from gongkai.flows.figures import fill_figures
     from gongkai.flows.warehouse import open_warehouse, warehouse_path
 
     con = open_warehouse(warehouse_path(data))
@@ -104,6 +109,7 @@ def change_one_year(data: Path, year: int) -> None:
                     "md5('changed ' || ?) AS content_sha256) FROM report WHERE report_id = ?", [rid + 1, rid + 1, old])
         con.execute("INSERT INTO cell SELECT * REPLACE (? AS report_id, value + 1 AS value) FROM cell "
                     "WHERE report_id = ?", [rid + 1, old])
+        fill_figures(con, rid + 1, rid + 1)
         con.execute("COMMIT")
     finally:
         con.close()

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
+from gongkai.flows.figures import fill_figures
 from gongkai.flows.identity import agency_key
 from gongkai.flows.parts import (CELL_COLUMNS, CHECK_COLUMNS, Incoming, Part, PartFiles, as_date, heads_of,
                                  is_local, part_of, read_reports)
@@ -395,7 +396,8 @@ class Loader:
             return summary
         index = {id(it): i for i, it, _ in heads}
         agencies = self._agency_table(new_agencies)
-        reports = self._report_table(planned, plan.current)
+        n_cells = {id(it): n for _, it, n in heads}
+        reports = self._report_table(planned, plan.current, n_cells)
         targets = self._item_table(planned, index)
         con = self.con
         con.execute("BEGIN TRANSACTION")
@@ -416,6 +418,8 @@ class Loader:
             con.execute(f"INSERT INTO check_result (report_id, {cols}) SELECT m.report_id, "
                         f"{', '.join('c.' + c for c in CHECK_COLUMNS)} FROM {checks_sql} c "
                         "JOIN _gk_items m ON c.item = m.item")
+            if planned:  # the batch's report ids are consecutive, above every earlier one
+                fill_figures(con, min(p.report_id for p in planned), max(p.report_id for p in planned))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -424,7 +428,6 @@ class Loader:
         finally:
             for name in ("_gk_agency", "_gk_report", "_gk_items"):
                 con.unregister(name)
-        n_cells = {id(it): n for _, it, n in heads}
         summary.cells = sum(n_cells[id(p.item)] for p in planned)
         return summary
 
@@ -451,7 +454,7 @@ class Loader:
         })
 
     @staticmethod
-    def _report_table(planned: list[_Planned], current: set[int]) -> pa.Table:
+    def _report_table(planned: list[_Planned], current: set[int], n_cells: dict[int, int]) -> pa.Table:
         now = datetime.now(UTC).replace(tzinfo=None)
         rs = [p.item.result for p in planned]
         return pa.table({
@@ -476,6 +479,7 @@ class Loader:
             "fetched_at": pa.array([p.item.fetched_at for p in planned], pa.timestamp("us")),
             "place": pa.array([p.item.place for p in planned], pa.string()),
             "loaded_at": pa.array([now] * len(planned), pa.timestamp("us")),
+            "n_cells": pa.array([n_cells[id(p.item)] for p in planned], pa.int32()),
         })
 
     @staticmethod

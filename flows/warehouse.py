@@ -28,6 +28,7 @@ from gongkai.flows.integrity import (
     mark_verified,
     scan_blocks,
 )
+from gongkai.flows.figures import FIGURES_VERSION, fill_figures
 from gongkai.flows.identity import backfill_identities, settle
 from gongkai.paths import SQL_DIR
 
@@ -187,6 +188,8 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             con.execute(file.read_text(encoding="utf-8"))
             if version == IDENTITY_VERSION:
                 settle(con)  # keys moved from names to agency ids: one current version per report
+            if version == FIGURES_VERSION:
+                fill_figures(con, 0, con.execute("SELECT coalesce(max(report_id), 0) FROM report").fetchone()[0])
             con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, file.stem])
             con.execute("COMMIT")
         except duckdb.Error as exc:

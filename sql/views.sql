@@ -52,90 +52,35 @@ GROUP BY agency, year, layout, row_code, report_id;
 -- row's 总计 printed blank while its applicant columns hold numbers is NULL too. `complete`
 -- says every figure is there; status, failing rules and cells left out sit beside them.
 -- Table 四's rates are per forum: corrected / (upheld + corrected + other) of that forum.
+-- Each report's figures are computed from its cells when it is loaded (sql/figures.sql, into
+-- report_figures), so this view reads one row per report.
 CREATE OR REPLACE VIEW v_summary AS
-WITH t3 AS (
-    SELECT report_id, row_code,
-           CASE WHEN bool_or(empty) FILTER (col_code = 'total') AND sum(value) FILTER (col_code <> 'total') > 0
-                THEN NULL
-                WHEN max(value) FILTER (col_code = 'total') = round(max(value) FILTER (col_code = 'total'))
-                THEN CAST(max(value) FILTER (col_code = 'total') AS BIGINT) END AS v
-    FROM cell
-    WHERE table_code = 't3'
-    GROUP BY report_id, row_code
-    HAVING count(*) FILTER (col_code = 'total') = 1
-),
-t3r AS (
-    SELECT report_id,
-        max(v) FILTER (row_code = 'new_received') AS applications_received,
-        max(v) FILTER (row_code = 'carried_over') AS carried_over,
-        max(v) FILTER (row_code = 'granted') AS granted,
-        max(v) FILTER (row_code = 'partly_granted') AS partly_granted,
-        CASE WHEN count(v) FILTER (row_code LIKE 'denied\_%' ESCAPE '\') = 8
-             THEN CAST(sum(v) FILTER (row_code LIKE 'denied\_%' ESCAPE '\') AS BIGINT) END AS denied,
-        CASE WHEN count(v) FILTER (row_code LIKE 'unable\_%' ESCAPE '\') = 3
-             THEN CAST(sum(v) FILTER (row_code LIKE 'unable\_%' ESCAPE '\') AS BIGINT) END AS unable,
-        CASE WHEN count(v) FILTER (row_code LIKE 'rejected\_%' ESCAPE '\') = 5
-             THEN CAST(sum(v) FILTER (row_code LIKE 'rejected\_%' ESCAPE '\') AS BIGINT) END AS rejected,
-        CASE WHEN count(v) FILTER (row_code = 'other') = 1 THEN max(v) FILTER (row_code = 'other')
-             WHEN count(v) FILTER (row_code LIKE 'other\_%' ESCAPE '\') = 3
-             THEN CAST(sum(v) FILTER (row_code LIKE 'other\_%' ESCAPE '\') AS BIGINT) END AS other_handling,
-        max(v) FILTER (row_code = 'results_total') AS results_total,
-        max(v) FILTER (row_code = 'carried_forward') AS carried_forward
-    FROM t3
-    GROUP BY report_id
-),
-t4r AS (
-    SELECT report_id,
-        max(value) FILTER (row_code = 'review' AND col_code = 'upheld') AS review_upheld,
-        max(value) FILTER (row_code = 'review' AND col_code = 'corrected') AS review_corrected,
-        max(value) FILTER (row_code = 'review' AND col_code = 'other') AS review_other,
-        max(value) FILTER (row_code = 'review' AND col_code = 'total') AS reviews,
-        max(value) FILTER (row_code = 'suit_direct' AND col_code = 'upheld') AS suit_direct_upheld,
-        max(value) FILTER (row_code = 'suit_direct' AND col_code = 'corrected') AS suit_direct_corrected,
-        max(value) FILTER (row_code = 'suit_direct' AND col_code = 'other') AS suit_direct_other,
-        max(value) FILTER (row_code = 'suit_direct' AND col_code = 'total') AS suits_direct,
-        max(value) FILTER (row_code = 'suit_after_review' AND col_code = 'upheld') AS suit_after_review_upheld,
-        max(value) FILTER (row_code = 'suit_after_review' AND col_code = 'corrected') AS suit_after_review_corrected,
-        max(value) FILTER (row_code = 'suit_after_review' AND col_code = 'other') AS suit_after_review_other,
-        max(value) FILTER (row_code = 'suit_after_review' AND col_code = 'total') AS suits_after_review
-    FROM (SELECT report_id, row_code, col_code,
-                 CASE WHEN value = round(value) THEN CAST(value AS BIGINT) END AS value
-          FROM cell WHERE table_code = 't4')
-    GROUP BY report_id
-),
-checks AS (
-    SELECT report_id, list(DISTINCT rule ORDER BY rule) FILTER (status = 'fail') AS failing_rules
-    FROM check_result
-    GROUP BY report_id
-)
 SELECT
     r.agency, r.year, r.layout, r.report_id, r.status,
-    coalesce(k.failing_rules, []) AS failing_rules,
+    coalesce(a.failing_rules, []) AS failing_rules,
     r.agency_id,
     len(coalesce(r.uncertain, [])) AS cells_left_out,
     a.applications_received, a.carried_over, a.granted, a.partly_granted, a.denied, a.unable, a.rejected,
     a.other_handling, a.results_total, a.carried_forward,
-    f.reviews, f.suits_direct, f.suits_after_review,
-    f.suits_direct + f.suits_after_review AS lawsuits,
-    f.review_corrected / nullif(f.review_upheld + f.review_corrected + f.review_other, 0) AS review_corrected_rate,
-    f.review_upheld + f.review_corrected + f.review_other AS review_concluded,
-    f.suit_direct_corrected / nullif(f.suit_direct_upheld + f.suit_direct_corrected + f.suit_direct_other, 0)
+    a.reviews, a.suits_direct, a.suits_after_review,
+    a.suits_direct + a.suits_after_review AS lawsuits,
+    a.review_corrected / nullif(a.review_upheld + a.review_corrected + a.review_other, 0) AS review_corrected_rate,
+    a.review_upheld + a.review_corrected + a.review_other AS review_concluded,
+    a.suit_direct_corrected / nullif(a.suit_direct_upheld + a.suit_direct_corrected + a.suit_direct_other, 0)
         AS suit_direct_corrected_rate,
-    f.suit_direct_upheld + f.suit_direct_corrected + f.suit_direct_other AS suit_direct_concluded,
-    f.suit_after_review_corrected
-        / nullif(f.suit_after_review_upheld + f.suit_after_review_corrected + f.suit_after_review_other, 0)
+    a.suit_direct_upheld + a.suit_direct_corrected + a.suit_direct_other AS suit_direct_concluded,
+    a.suit_after_review_corrected
+        / nullif(a.suit_after_review_upheld + a.suit_after_review_corrected + a.suit_after_review_other, 0)
         AS suit_after_review_corrected_rate,
-    f.suit_after_review_upheld + f.suit_after_review_corrected + f.suit_after_review_other
+    a.suit_after_review_upheld + a.suit_after_review_corrected + a.suit_after_review_other
         AS suit_after_review_concluded,
     a.denied / nullif(a.results_total, 0) AS denial_rate,
     (a.applications_received IS NOT NULL AND a.carried_over IS NOT NULL AND a.granted IS NOT NULL
      AND a.partly_granted IS NOT NULL AND a.denied IS NOT NULL AND a.unable IS NOT NULL AND a.rejected IS NOT NULL
      AND a.other_handling IS NOT NULL AND a.results_total IS NOT NULL AND a.carried_forward IS NOT NULL
-     AND f.reviews IS NOT NULL AND f.suits_direct IS NOT NULL AND f.suits_after_review IS NOT NULL) AS complete
+     AND a.reviews IS NOT NULL AND a.suits_direct IS NOT NULL AND a.suits_after_review IS NOT NULL) AS complete
 FROM v_current_report r
-LEFT JOIN t3r a USING (report_id)
-LEFT JOIN t4r f USING (report_id)
-LEFT JOIN checks k USING (report_id)
+LEFT JOIN report_figures a USING (report_id)
 WHERE r.status <> 'failed';
 
 -- Year-over-year change per agency (the previous year is year - 1, not merely the previous row;

@@ -117,8 +117,8 @@ def test_every_view_and_check_runs(warehouse):
 
 
 def test_checks_catch_a_broken_warehouse(warehouse):
-    warehouse.execute("INSERT INTO report SELECT * REPLACE (report_id + 1000 AS report_id, version + 1 AS version) "
-                      "FROM report WHERE report_id = 1")
+    warehouse.execute("INSERT INTO report SELECT * REPLACE (report_id + 1000 AS report_id, version + 1 AS version, "
+                      "0 AS n_cells) FROM report WHERE report_id = 1")
     checks = run_checks(warehouse)
     assert checks["one_current_version"] == 1  # two current versions of one report
     assert checks["one_current_per_agency_year"] == 1 and checks["one_report_per_content"] == 1
@@ -137,9 +137,17 @@ def test_checks_catch_a_broken_warehouse(warehouse):
     old = warehouse.execute("SELECT min(report_id) FROM report WHERE layout = '2019' AND report_id > 4").fetchone()[0]
     warehouse.execute("INSERT INTO cell SELECT * REPLACE ('other_no_fee' AS row_code) FROM cell "
                       "WHERE report_id = ? AND table_code = 't3' LIMIT 1", [old])  # a 2021 code in a 2019 report
+    lost = warehouse.execute("SELECT min(report_id) FROM report WHERE n_cells > 0 AND report_id > ?",
+                             [old]).fetchone()[0]
+    warehouse.execute("DELETE FROM cell WHERE report_id = ? AND row_code = 'granted'", [lost])  # cells lost
     problems = warehouse.execute((SQL_DIR / "checks" / "cells_sound.sql").read_text(encoding="utf-8")).fetchall()
     assert sorted(problems) == sorted([("duplicate", 2), ("not_in_codebook", 3), ("not_in_codebook", old),
-                                       ("orphan", 999999)])
+                                       ("orphan", 999999), ("miscounted", 2), ("miscounted", 3), ("miscounted", old),
+                                       ("miscounted", lost)])
+    # the check tells the codebook's codes apart by their hash: no two share one
+    assert warehouse.execute("SELECT count(DISTINCT hash(r.table_code, r.code, c.code)) = count(*) FROM codebook r "
+                             "JOIN codebook c ON c.table_code = r.table_code AND c.axis = 'col' "
+                             "WHERE r.axis = 'row'").fetchone() == (True,)
 
 
 def test_summary_view(warehouse):
@@ -279,6 +287,30 @@ def test_migration_from_an_older_schema(tmp_path):
     assert con.execute("SELECT count(*) FROM fetch_log").fetchall() == [(0,)]
     assert con.execute("SELECT name FROM agency").fetchall() == [("某局",)]  # data kept
     con.close()
+
+
+def test_a_schema_4_warehouse_gets_each_reports_cell_count_and_figures(tmp_path):
+    path = tmp_path / "w.duckdb"
+    con = open_warehouse(path)
+    Loader(con).load([Incoming(parse_report((REAL / f).read_bytes(), str(REAL / f))) for f in ("000.txt", "047.html")])
+    summary = con.execute("SELECT * FROM v_summary ORDER BY report_id").fetchall()
+    assert len(summary) == 2 and all(row[8] is not None for row in summary)  # applications received
+    con.execute("DROP VIEW v_yoy")
+    con.execute("DROP VIEW v_summary")
+    con.execute("DROP TABLE report_figures")  # as schema 4 left it
+    con.execute("ALTER TABLE report DROP COLUMN n_cells")
+    con.execute("DELETE FROM schema_version WHERE version >= 5")
+    con.close()
+    con = open_warehouse(path)
+    try:
+        assert schema_version(con) == latest_version() >= 6
+        assert con.execute("SELECT * FROM v_summary ORDER BY report_id").fetchall() == summary
+        counts = con.execute("SELECT r.n_cells, count(c.report_id) FROM report r LEFT JOIN cell c USING (report_id) "
+                             "GROUP BY r.report_id, r.n_cells").fetchall()
+        assert len(counts) == 2 and all(n == m > 0 for n, m in counts)
+        assert run_checks(con)["cells_sound"] == 0
+    finally:
+        con.close()
 
 
 def test_region_resolution_for_dev_agencies():
