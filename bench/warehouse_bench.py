@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gongkai.flows.loader import Incoming, Loader
 from gongkai.flows.parts import PartFiles, part_of, write_part
-from gongkai.flows.pipeline import LOAD_REPORTS
+from gongkai.flows.pipeline import LOAD_REPORTS, load_groups
 from gongkai.transform.agency import resolve_regions
 from gongkai.flows.warehouse import open_warehouse
 from gongkai.transform.codebook import load_codebook
@@ -107,13 +107,8 @@ def ingest(con, parts: list[PartFiles]) -> tuple[float, int]:  # noqa: ANN001
     transaction (up to LOAD_REPORTS reports); (seconds, cells)."""
     loader = Loader(con)
     resolve_regions(["北京市朝阳区教育局"])  # (cpca's tables load once per process, not per load)
-    groups: list[list[PartFiles]] = [[]]
-    for p in parts:
-        if groups[-1] and sum(g.reports for g in groups[-1]) + p.reports > max(LOAD_REPORTS, p.reports):
-            groups.append([])
-        groups[-1].append(p)
     t0 = time.perf_counter()
-    cells = sum(loader.load_part(g).cells for g in groups)
+    cells = sum(loader.load_part(g).cells for g in load_groups(parts))
     return time.perf_counter() - t0, cells
 
 

@@ -16,7 +16,7 @@ import os
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,19 +152,25 @@ class _Loading:
 
     def load_all(self, parts: Iterable[PartFiles], total: int,
                  keep: Callable[[Incoming], bool] | None = None) -> None:
-        """Load parts as they come, several to a transaction (up to LOAD_REPORTS reports): a
-        large transaction is written straight into the warehouse file, many small ones each
-        pass through DuckDB's write-ahead log."""
-        group: list[PartFiles] = []
-        reports = 0
-        for part in parts:
-            group.append(part)
-            reports += part.reports
-            if reports >= LOAD_REPORTS:
-                self.load(group, total, keep)
-                group, reports = [], 0
-        if group:
+        """Load parts as they come, several to a transaction (:func:`load_groups`)."""
+        for group in load_groups(parts):
             self.load(group, total, keep)
+
+
+def load_groups(parts: Iterable[PartFiles], limit: int = LOAD_REPORTS) -> Iterator[list[PartFiles]]:
+    """Parts as they come, in groups loaded in one transaction each: a group closes once it
+    holds ``limit`` reports. A large transaction is written straight into the warehouse file;
+    many small ones each pass through DuckDB's write-ahead log."""
+    group: list[PartFiles] = []
+    reports = 0
+    for part in parts:
+        group.append(part)
+        reports += part.reports
+        if reports >= limit:
+            yield group
+            group, reports = [], 0
+    if group:
+        yield group
 
 
 def parts_root(data_dir: Path, run_id: str, parts_url: str | None = None) -> str:
