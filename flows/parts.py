@@ -109,33 +109,33 @@ class PartFiles:
 
 # -- building a part from parse results --------------------------------------------------------------
 
-_code_cache: dict[tuple[tuple[str, str, str], ...], tuple[pa.Array, pa.Array, pa.Array]] = {}
-_place_cache: dict[tuple[tuple[str, str], ...], tuple[pa.Array, pa.Array]] = {}
+K = TypeVar("K")
+_code_cache: dict[tuple[tuple[str, str, str], ...], tuple[pa.Array, ...]] = {}
+_place_cache: dict[tuple[tuple[str, str], ...], tuple[pa.Array, ...]] = {}
+_CACHED = 256  # layouts' arrays kept (a real batch has a handful)
 
 
-def _codes(cells: list[CellValue]) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """Arrow arrays of a report's (table, row, col) codes; reports of one layout share them."""
-    key = tuple(map(_CODES, cells))
-    arrays = _code_cache.get(key)
+def _string_arrays(cache: dict[K, tuple[pa.Array, ...]], key: K, columns: int) -> tuple[pa.Array, ...]:
+    """Arrow string arrays of the columns of ``key`` (a tuple of rows); reports of one layout
+    share them, so they are built once and kept in ``cache``."""
+    arrays = cache.get(key)
     if arrays is None:
-        tables, rows, cols = zip(*key) if key else ((), (), ())
-        arrays = (pa.array(tables, pa.string()), pa.array(rows, pa.string()), pa.array(cols, pa.string()))
-        if len(_code_cache) > 256:
-            _code_cache.clear()
-        _code_cache[key] = arrays
+        values = zip(*key) if key else ((),) * columns
+        arrays = tuple(pa.array(v, pa.string()) for v in values)
+        if len(cache) > _CACHED:
+            cache.clear()
+        cache[key] = arrays
     return arrays
 
 
-def _places(checks: list[Check]) -> tuple[pa.Array, pa.Array]:
-    key = tuple(map(_PLACE, checks))  # (rule, scope): the same for every report of a layout
-    arrays = _place_cache.get(key)
-    if arrays is None:
-        rules, scopes = zip(*key)
-        arrays = (pa.array(rules, pa.string()), pa.array(scopes, pa.string()))
-        if len(_place_cache) > 256:
-            _place_cache.clear()
-        _place_cache[key] = arrays
-    return arrays
+def _codes(cells: list[CellValue]) -> tuple[pa.Array, ...]:
+    """A report's (table, row, col) codes as arrays."""
+    return _string_arrays(_code_cache, tuple(map(_CODES, cells)), 3)
+
+
+def _places(checks: list[Check]) -> tuple[pa.Array, ...]:
+    """A report's checks' (rule, scope): the same for every report of a layout."""
+    return _string_arrays(_place_cache, tuple(map(_PLACE, checks)), 2)
 
 
 def _report_table(items: list[Incoming]) -> pa.Table:
