@@ -14,7 +14,7 @@ from gongkai.transform import filekinds
 from gongkai.transform.parse import parse_report
 from tests.conftest import REAL, cells_of, libreoffice_convert
 
-CORPUS = ["047", "001", "046"]
+CORPUS = ["047", "001", "046", "051"]
 FORMATS = {"docx": "docx:MS Word 2007 XML", "doc": "doc:MS Word 97", "pdf": "pdf:writer_pdf_Export"}
 
 

@@ -366,7 +366,9 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
             code = None  # the 总计 of the column header
         src: list[Value] = []
         if code is None and not rec.has_numbers:
-            if done and rec.in_table and len(rec.values) >= len(T3_COLUMNS):
+            # a row printed blank under a label of its own elsewhere (a merged cell) is read in turn; a
+            # blank row whose label names no row is the rest of a label wrapped over a page break
+            if done and rec.in_table and len(rec.values) >= len(T3_COLUMNS) and not rec.label.strip():
                 vals, after, src = take_values(rec.values, len(T3_COLUMNS), drop_index=drop, grid=rec.grid), i + 1, \
                     rec.values
             else:

@@ -1,4 +1,4 @@
-"""PDF reports with a text layer: the characters pdfplumber finds, in reading order, as lines
+"""PDF reports with a text layer: the characters PDFium finds (:mod:`gongkai.transform.pdf_layer`), in reading order, as lines
 of text that the text reader and the table mapping read like any other text — every rule and
 the glued-digit solver apply unchanged. Where the PDF draws a table (ruling lines and
 rectangles), each of its rows becomes one tab-separated line, so a cell printed blank stays a
@@ -18,13 +18,14 @@ A PDF without a text layer (a scan) is read by OCR instead (:mod:`gongkai.transf
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from gongkai.transform.errors import ParseFailure
+from gongkai.transform.pdf_layer import LayerPage
 
 log = logging.getLogger(__name__)
 
@@ -68,32 +69,45 @@ def is_pdf(data: bytes) -> bool:
 
 def read_pdf(data: bytes) -> PdfText:
     """The text lines of a PDF's text layer; raises ParseFailure for a damaged or image-only PDF."""
-    import pdfplumber
-    from pdfminer.pdfparser import PDFSyntaxError
+    import pypdfium2 as pdfium
 
     try:
-        pdf = pdfplumber.open(io.BytesIO(data))
-    except (PDFSyntaxError, ValueError, TypeError, KeyError) as exc:
-        raise ParseFailure(f"damaged PDF: {type(exc).__name__}: {exc}") from exc
-    except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds for broken files
-        raise ParseFailure(f"damaged PDF: {type(exc).__name__}: {exc}") from exc
-    with pdf:
-        count = len(pdf.pages)
+        pdf = pdfium.PdfDocument(data)
+    except Exception as exc:  # noqa: BLE001 - PDFium names few error kinds
+        raise ParseFailure(f"damaged PDF: {exc}") from exc
+    try:
+        count = len(pdf)
         if count > MAX_PAGES:
             raise ParseFailure(f"PDF of {count} pages: more than {MAX_PAGES}, not a single annual report")
-        title = str((pdf.metadata or {}).get("Title") or "").strip() or None
+        title = _title(pdf)
         pages: list[list[PdfLine]] = []
         chars = 0
-        for number, page in enumerate(pdf.pages, 1):
+        for number in range(1, count + 1):
             try:
-                chars += len(page.chars)
-                pages.append(_page_lines(page, number))
+                page = pdf[number - 1]
+                try:
+                    layer = LayerPage.read(page)
+                finally:
+                    page.close()
+                chars += len(layer.chars)
+                pages.append(_page_lines(layer, number))
             except Exception as exc:  # noqa: BLE001 - one broken page: the others are still read
                 log.warning("PDF page %d cannot be read: %s", number, exc)
                 pages.append([])
+    finally:
+        pdf.close()
     if chars == 0:
         raise NoTextLayer("image-only PDF (a scan): it has no text layer")
     return join_pages(pages, count, title)
+
+
+def _title(pdf: Any) -> str | None:
+    """The document's Title property, if it has one."""
+    try:
+        value = pdf.get_metadata_value("Title")
+    except Exception:  # noqa: BLE001 - damaged metadata is no title
+        return None
+    return str(value or "").strip() or None
 
 
 def join_pages(pages: list[list[PdfLine]], count: int, title: str | None) -> PdfText:
@@ -132,12 +146,12 @@ def _continues_label(previous: PdfLine, line: PdfLine) -> bool:
     return bool(label) and not any(v.strip() for v in values) and not _ITEM_START_RE.match(label)
 
 
-def _page_lines(page: object, number: int) -> list[PdfLine]:
+def _page_lines(page: LayerPage, number: int) -> list[PdfLine]:
     """A page's lines from top to bottom: drawn tables as one tab-separated line per row, the
     rest as text lines."""
     tables = []
-    for table in page.find_tables():  # type: ignore[attr-defined]
-        rows = table.extract()
+    for table in page.find_tables():
+        rows = page.extract_table(table)
         if any(sum(1 for c in row if c is not None) >= 2 for row in rows):  # a real grid, not a text frame
             tables.append((table, rows))
     out: list[PdfLine] = []
@@ -150,7 +164,7 @@ def _page_lines(page: object, number: int) -> list[PdfLine]:
                 x0, top, x1, bottom = row.bbox
                 out.append(PdfLine("\t".join(cells), number, (float(x0), float(top), float(x1), float(bottom))))
     boxes = [t.bbox for t, _ in tables]
-    for ln in page.extract_text_lines(return_chars=False):  # type: ignore[attr-defined]
+    for ln in page.extract_text_lines():
         text = " ".join(str(ln["text"]).split())
         if not text:
             continue
