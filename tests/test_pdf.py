@@ -146,3 +146,13 @@ def test_a_zip_attachment_is_read_by_its_best_report_file():
     with zipfile.ZipFile(empty, "w") as z:
         z.writestr("说明.txt", "无")
     assert parse_report(empty.getvalue(), "nb.zip").status == "failed"
+
+
+def test_pdfs_read_in_threads_at_once_read_as_one_at_a_time():
+    """PDFium is not thread-safe; a Dask worker with several threads parses PDFs side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = [line.text for line in read_pdf(PDF).lines]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: [line.text for line in read_pdf(PDF).lines], range(8)))
+    assert all(r == alone for r in results)

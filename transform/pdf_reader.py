@@ -1,6 +1,6 @@
-"""PDF reports with a text layer: the characters PDFium finds (:mod:`gongkai.transform.pdf_layer`), in reading order, as lines
-of text that the text reader and the table mapping read like any other text — every rule and
-the glued-digit solver apply unchanged. Where the PDF draws a table (ruling lines and
+"""PDF reports with a text layer: the characters PDFium finds (:mod:`gongkai.transform.pdf_layer`),
+in reading order, as lines of text that the text reader and the table mapping read like any
+other text — every rule and the glued-digit solver apply unchanged. Where the PDF draws a table (ruling lines and
 rectangles), each of its rows becomes one tab-separated line, so a cell printed blank stays a
 blank cell; elsewhere words are apart by their x-gaps.
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gongkai.transform.errors import ParseFailure
-from gongkai.transform.pdf_layer import LayerPage
+from gongkai.transform.pdf_layer import PDFIUM_LOCK, LayerPage
 
 log = logging.getLogger(__name__)
 
@@ -71,33 +71,38 @@ def read_pdf(data: bytes) -> PdfText:
     """The text lines of a PDF's text layer; raises ParseFailure for a damaged or image-only PDF."""
     import pypdfium2 as pdfium
 
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except Exception as exc:  # noqa: BLE001 - PDFium names few error kinds
-        raise ParseFailure(f"damaged PDF: {exc}") from exc
-    try:
-        count = len(pdf)
-        if count > MAX_PAGES:
-            raise ParseFailure(f"PDF of {count} pages: more than {MAX_PAGES}, not a single annual report")
-        title = _title(pdf)
-        pages: list[list[PdfLine]] = []
-        chars = 0
-        for number in range(1, count + 1):
-            try:
-                page = pdf[number - 1]
+    layers: list[LayerPage | None] = []
+    with PDFIUM_LOCK:  # PDFium is one library state for the whole process: one caller at a time
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except Exception as exc:  # noqa: BLE001 - PDFium names few error kinds
+            raise ParseFailure(f"damaged PDF: {exc}") from exc
+        try:
+            count = len(pdf)
+            if count > MAX_PAGES:
+                raise ParseFailure(f"PDF of {count} pages: more than {MAX_PAGES}, not a single annual report")
+            title = _title(pdf)
+            for number in range(1, count + 1):
                 try:
-                    layer = LayerPage.read(page)
-                finally:
-                    page.close()
-                chars += len(layer.chars)
-                pages.append(_page_lines(layer, number))
-            except Exception as exc:  # noqa: BLE001 - one broken page: the others are still read
-                log.warning("PDF page %d cannot be read: %s", number, exc)
-                pages.append([])
-    finally:
-        pdf.close()
-    if chars == 0:
+                    page = pdf[number - 1]
+                    try:
+                        layers.append(LayerPage.read(page))
+                    finally:
+                        page.close()
+                except Exception as exc:  # noqa: BLE001 - one broken page: the others are still read
+                    log.warning("PDF page %d cannot be read: %s", number, exc)
+                    layers.append(None)
+        finally:
+            pdf.close()
+    if not any(layer and layer.chars for layer in layers):
         raise NoTextLayer("image-only PDF (a scan): it has no text layer")
+    pages: list[list[PdfLine]] = []
+    for number, layer in enumerate(layers, 1):
+        try:
+            pages.append(_page_lines(layer, number) if layer else [])
+        except Exception as exc:  # noqa: BLE001 - one page whose tables cannot be found: the others are still read
+            log.warning("PDF page %d cannot be read: %s", number, exc)
+            pages.append([])
     return join_pages(pages, count, title)
 
 

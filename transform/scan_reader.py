@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from gongkai.transform.errors import ParseFailure
+from gongkai.transform.pdf_layer import PDFIUM_LOCK
 from gongkai.transform.pdf_reader import PdfLine, PdfText, cell_text, join_pages
 
 log = logging.getLogger(__name__)
@@ -104,18 +105,25 @@ def images_of_pdf(data: bytes) -> Iterator[Any]:
     import numpy as np
     import pypdfium2 as pdfium
 
+    with PDFIUM_LOCK:  # one PDFium caller at a time in a process
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except Exception as exc:  # noqa: BLE001 - pdfium names few error kinds
+            raise ParseFailure(f"damaged PDF: {exc}") from exc
+        count = len(pdf)
     try:
-        pdf = pdfium.PdfDocument(data)
-    except Exception as exc:  # noqa: BLE001 - pdfium names few error kinds
-        raise ParseFailure(f"damaged PDF: {exc}") from exc
-    try:
-        if len(pdf) > MAX_SCAN_PAGES:
-            raise ParseFailure(f"scanned PDF of {len(pdf)} pages: more than {MAX_SCAN_PAGES}, "
+        if count > MAX_SCAN_PAGES:
+            raise ParseFailure(f"scanned PDF of {count} pages: more than {MAX_SCAN_PAGES}, "
                                "not a single annual report")
-        for page in pdf:
-            yield np.asarray(page.render(scale=RENDER_SCALE).to_pil().convert("RGB"))
+        for index in range(count):
+            with PDFIUM_LOCK:
+                page = pdf[index]
+                image = page.render(scale=RENDER_SCALE).to_pil().convert("RGB")
+                page.close()
+            yield np.asarray(image)
     finally:
-        pdf.close()
+        with PDFIUM_LOCK:
+            pdf.close()
 
 
 def images_of_file(data: bytes) -> list[Any]:
