@@ -33,6 +33,18 @@ def image_only_pdf(pdf: bytes, dpi: int = 144) -> bytes:
     return buf.getvalue()
 
 
+def skewed_pdf(pdf: bytes, angles: tuple[float, ...] = (1.5, -2.0), dpi: int = 144) -> bytes:
+    """The PDF as a scan of pages laid on the glass askew: page i turned by ``angles[i % n]``
+    degrees (positive: counter-clockwise), the uncovered corners white."""
+    from PIL import Image
+
+    images = [im.rotate(angles[i % len(angles)], resample=Image.Resampling.BICUBIC, fillcolor=255)
+              for i, im in enumerate(page_images(pdf, dpi))]
+    buf = io.BytesIO()
+    images[0].save(buf, "PDF", save_all=True, append_images=images[1:], resolution=dpi)
+    return buf.getvalue()
+
+
 def tiff_of(pdf: bytes, dpi: int = 144) -> bytes:
     """The PDF as a multi-page TIFF (a scanner's other output)."""
     images = page_images(pdf, dpi)

@@ -5,7 +5,10 @@ The engine is RapidOCR (PaddleOCR's detection and recognition models on onnxrunt
 models ship inside the ``rapidocr-onnxruntime`` wheel: nothing is downloaded at run time. It is
 the optional extra ``gongkai[ocr]``; without it a scan is a named failure.
 
-A page is read in three steps:
+A page is first put straight: a page laid askew on the scanner's glass (up to ``MAX_SKEW``
+degrees) is turned back by the angle at which its ink falls into the sharpest rows
+(:func:`skew_of`) — a page turned by one degree, read as it was, put digits in the wrong
+cells. Then it is read in three steps:
 
 1. **Ruled tables** are found in the image (OpenCV: horizontal and vertical strokes longer than
    any character), and their cells are the white regions the rules enclose — a merged cell is
@@ -45,6 +48,9 @@ log = logging.getLogger(__name__)
 RENDER_SCALE = 2.0  # an image-only PDF page is rendered at 144 dpi before OCR
 DETECT_SIDE = 1280  # pixels of the longer side the text detector looks at
 MIN_SCORE = 0.9  # a table cell read less surely than this is unsure
+MAX_SKEW = 5.0  # degrees a scanned page may be turned and still be put straight
+MIN_SKEW = 0.05  # degrees: less is read as it is
+SKEW_SIDE = 1000  # pixels of the longer side the skew is measured at
 MAX_SCAN_PAGES = 60  # OCR takes about 2 s a page; a report is a few pages
 MAX_PIXELS = 40_000_000  # one page image; a larger one is reduced first
 NOT_INSTALLED = "image-only document (a scan): install gongkai[ocr] to read scans"
@@ -163,10 +169,59 @@ def read_scan(images: Iterable[Any], *, scale: float = 1.0) -> PdfText:
     return join_pages(pages, len(pages), None)
 
 
+def skew_of(image: Any) -> float:
+    """How many degrees a page image is turned (positive: counter-clockwise), between
+    ``-MAX_SKEW`` and ``MAX_SKEW``: the angle at which the page's ink falls into the sharpest
+    rows (printed lines and table rules run level on a page put straight)."""
+    import cv2
+    import numpy as np
+
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    factor = min(1.0, SKEW_SIDE / max(gray.shape))
+    small = gray if factor == 1.0 else cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+    ys, xs = np.nonzero(ink)
+    if len(xs) < 500:
+        return 0.0  # (next to) blank: nothing to go by
+    xs = xs.astype(np.float64) - small.shape[1] / 2
+    ys = ys.astype(np.float64)
+
+    def sharpness(degrees: float) -> float:
+        # rows of the page turned back by ``degrees``: the sum of squared row counts is largest
+        # when the ink's lines lie in as few rows as they can
+        t = np.radians(degrees)
+        rows = np.round(ys * np.cos(t) - xs * np.sin(t)).astype(np.int64)
+        counts = np.bincount(rows - rows.min())
+        return float(np.dot(counts, counts))
+
+    best = 0.0
+    for step, reach in ((0.5, MAX_SKEW), (0.1, 0.5), (0.02, 0.1)):
+        candidates = np.arange(best - reach, best + reach + step / 2, step)
+        scores = np.array([sharpness(c) for c in candidates])
+        best = float(np.median(candidates[scores == scores.max()]))  # angles too close to tell apart: the middle
+    turned = -best  # the rows were read turned clockwise (the image's y runs down)
+    return turned if abs(turned) >= MIN_SKEW else 0.0
+
+
+def straightened(image: Any) -> Any:
+    """A page image turned back by its skew (the corners it uncovers white); as it was when it
+    lies straight."""
+    import cv2
+
+    angle = skew_of(image)
+    if angle == 0.0:
+        return image
+    height, width = image.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), -angle, 1.0)
+    white = (255, 255, 255) if image.ndim == 3 else 255
+    return cv2.warpAffine(image, turn, (width, height), flags=cv2.INTER_CUBIC, borderValue=white)
+
+
 def _page_lines(image: Any, number: int, scale: float) -> list[PdfLine]:
     import numpy as np
 
     engine = _engine()
+    image = straightened(image)
     tables, ink = _tables(image)
     cells = [cell for table in tables for cell in table.cells]
     boxes: list[_Box] = []
