@@ -15,9 +15,11 @@ when no source could be crawled. The stages themselves are the plain objects of
 flows/pipeline.py.
 
 :func:`with_task_runner` puts the parse tasks on a Dask cluster (``prefect-dask``): a local one
-on this machine's cores, or an existing one by its scheduler's address. The workers write their
-parts (flows/parts.py) under the run's parts folder or URL; only the flow's process writes the
-warehouse.
+on this machine's cores, or an existing one by its scheduler's address. A local cluster's
+workers read the bodies from the raw archive; an existing cluster's may run on other machines,
+so each parse task carries its bodies (the archive stays on this machine). The workers write
+their parts (flows/parts.py) under the run's parts folder or URL; only the flow's process
+writes the warehouse.
 """
 
 
@@ -36,6 +38,7 @@ from prefect.cache_policies import NONE
 from prefect.futures import PrefectFuture
 from prefect.states import Completed, Failed, State
 
+from gongkai.extract.archive import RawArchive
 from gongkai.extract.crawl import SourceResult, source_failure
 from gongkai.extract.http import FetchOptions
 from gongkai.extract.sources import Source, load_sources
@@ -99,6 +102,15 @@ def parse_batch_task(number: int, archive_root: str, jobs: list[ParseJob], parts
 Batches = list[PrefectFuture[PartFiles]]
 
 
+def _for_workers(parsers: str, archive_root: str, jobs: list[ParseJob],
+                 archive: RawArchive) -> tuple[str, list[ParseJob]]:
+    """What a parse task is given: the archive's folder and the jobs naming their bodies; or,
+    for workers on other machines ("remote"), the bodies themselves and no folder."""
+    if parsers != "remote":
+        return archive_root, jobs
+    return "", [job.carrying_bodies(archive) for job in jobs]
+
+
 @task(name="load", cache_policy=NONE)
 def load_task(loading: Handle[Any], batches: Handle[Batches], total: int) -> dict[str, int]:
     """Load every parsed part, in order, several to a transaction (the single writer)."""
@@ -140,8 +152,9 @@ async def nightly_flow(sources_file: str, data_dir: str, do_export: bool = True,
                        deadline: float | None = DEFAULT_DEADLINE,
                        parts_url: str | None = None) -> State[dict[str, object]]:
     """Crawl every enabled source, archive what was fetched, parse, load new and changed reports,
-    export. ``parsers``: "local" (a pool on this machine's cores) or "runner" (parse where the
-    task runner runs the task, e.g. on Dask workers). A source that fails as a whole is tried
+    export. ``parsers``: "local" (a pool on this machine's cores), "runner" (parse where the
+    task runner runs the task, e.g. on a local Dask cluster's workers, reading the archive) or
+    "remote" (the same on workers elsewhere: the bodies travel with the tasks). A source that fails as a whole is tried
     again after ``source_retry_delay`` seconds. The crawl ends cleanly after ``deadline``
     seconds (None: no limit) with what it has: parsed, loaded and reported. ``parts_url``: where
     parse workers write their parts (default DATA_DIR/parts; an fsspec URL for remote workers)."""
@@ -155,7 +168,8 @@ async def nightly_flow(sources_file: str, data_dir: str, do_export: bool = True,
             batches: Batches = []
 
             def submit(jobs: list[ParseJob]) -> None:
-                batches.append(parse_batch_task.submit(len(batches) + 1, root, jobs, run.parts, Handle(pool)))
+                batches.append(parse_batch_task.submit(len(batches) + 1, *_for_workers(parsers, root, jobs, run.archive),
+                                                       run.parts, Handle(pool)))
 
             async def dispatch() -> None:  # parse while the crawl goes on
                 while True:
@@ -203,7 +217,8 @@ async def reparse_flow(data_dir: str, rebuild: bool = False, parsers: str = "loc
     try:
         with ReparseRun(Path(data_dir), rebuild=rebuild, progress=progress, parts_url=parts_url) as run:
             root = str(run.archive.root)
-            batches: Batches = [parse_batch_task.submit(n, root, jobs, run.parts, Handle(pool))
+            batches: Batches = [parse_batch_task.submit(n, *_for_workers(parsers, root, jobs, run.archive), run.parts,
+                                                        Handle(pool))
                                 for n, jobs in enumerate(run.jobs(), 1)]
             load_task(Handle(run.load), Handle(batches), len(run.docs))
             summary = run.finish()
@@ -253,7 +268,9 @@ def with_task_runner(flow_obj: Any, task_runner: str = "local", dask_address: st
         if dask_address:
             raise TaskRunnerError("--dask-address needs --task-runner dask")
         return flow_obj, "local"
-    return flow_obj.with_options(task_runner=dask_runner(dask_address, workers)), "runner"
+    # a cluster of its own runs here and reads the archive; one at an address may run anywhere,
+    # so its workers are sent the bodies to parse
+    return flow_obj.with_options(task_runner=dask_runner(dask_address, workers)), "remote" if dask_address else "runner"
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Parsing fetched reports in batches, on this machine's cores or wherever a task runs.
 
-A :class:`ParseJob` names an archived body; :func:`parse_jobs` turns a batch of them into parse
+A :class:`ParseJob` names an archived body (or carries it, for a worker on another machine); :func:`parse_jobs` turns a batch of them into parse
 results (pure: the archive in, results out) and :func:`parse_to_part` into a *part*, the
 batch's results as Parquet columns written where the single writer will read them
 (flows/parts.py): workers never open the warehouse, and no cell object crosses to the
@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import Message
 from pathlib import Path
@@ -41,6 +41,22 @@ class ParseJob:
     source_name: str | None = None
     attachments: tuple[tuple[str, str], ...] = ()  # (sha256, url) of files the page links or embeds
     link_title: str | None = None  # the text of the link the crawl followed (a last resort for metadata)
+    # the bodies themselves, for a worker on another machine that cannot reach the archive
+    body: bytes | None = None
+    attachment_bodies: tuple[bytes | None, ...] = ()
+
+    def carrying_bodies(self, archive: RawArchive) -> ParseJob:
+        """This job with its body and its attachments' bodies read from the archive, to parse
+        where the archive is out of reach (a body the archive lacks is left for the worker to
+        report as missing)."""
+        def body_of(sha256: str) -> bytes | None:
+            try:
+                return archive.get(sha256)
+            except Exception:  # noqa: BLE001 - the worker reports it as this report's failure
+                return None
+
+        return replace(self, body=body_of(self.sha256),
+                       attachment_bodies=tuple(body_of(sha) for sha, _ in self.attachments))
 
     @property
     def charset(self) -> str | None:
@@ -52,9 +68,10 @@ class ParseJob:
         return msg.get_param("charset")  # type: ignore[return-value]
 
 
-def _parse_archived(archive: RawArchive, sha256: str, url: str, charset: str | None = None) -> ParseResult:
+def _parse_archived(archive: RawArchive, sha256: str, url: str, charset: str | None = None,
+                    body: bytes | None = None) -> ParseResult:
     try:
-        data = archive.get(sha256)
+        data = body if body is not None else archive.get(sha256)
     except Exception as exc:  # noqa: BLE001 - reported as this report's failure
         result = ParseResult(source=url)
         result.warnings.append(f"cannot read the archived body: {exc}")
@@ -85,12 +102,13 @@ def parse_job(archive_root: str, job: ParseJob) -> ParseResult:
     page's title, agency and date fill what the file does not say); a page with its tables
     stays the report, whatever files it links."""
     archive = RawArchive(Path(archive_root))
-    page = _with_link_title(_parse_archived(archive, job.sha256, job.url, job.charset), job.link_title)
+    page = _with_link_title(_parse_archived(archive, job.sha256, job.url, job.charset, job.body), job.link_title)
     if page.status != "failed" or not job.attachments:
         return page
     best: ParseResult | None = None
-    for sha, url in job.attachments:
-        got = _parse_archived(archive, sha, url)
+    bodies = job.attachment_bodies or (None,) * len(job.attachments)
+    for (sha, url), body in zip(job.attachments, bodies):
+        got = _parse_archived(archive, sha, url, body=body)
         if best is None or STATUS_RANK[got.status] > STATUS_RANK[best.status]:
             best = got
     if best is None or best.status == "failed":

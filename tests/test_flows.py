@@ -16,6 +16,7 @@ from prefect.testing.utilities import prefect_test_harness
 from gongkai.devtools.simportal import SimPortal
 from gongkai.extract.http import FetchOptions
 from gongkai.flows.nightly import nightly_flow, reparse_flow, run_flow
+from tests.conftest import REAL
 
 FAST = FetchOptions(timeout=1.0, backoff=0.05, backoff_max=0.2, retry_after_max=1.5)
 
@@ -117,6 +118,34 @@ def _v_cells_hash(data_dir: Path) -> tuple[int, str]:
         ).fetchone()
 
 
+def test_a_batch_carrying_its_bodies_parses_with_no_archive_in_reach(tmp_path):
+    """What a worker on another machine gets: the bodies (a report page, and a page without
+    tables whose linked PDF is the report), no archive folder; the part is the same."""
+    from gongkai.extract.archive import RawArchive
+    import pyarrow.parquet as pq
+
+    from gongkai.flows.parsing import ParseJob, parse_to_part
+    from gongkai.flows.parts import TABLES
+
+    def read_part(files):
+        return [pq.read_table(files.path(name)) for name in TABLES]
+
+    archive = RawArchive(tmp_path / "raw")
+    page = archive.put((REAL / "047.html").read_bytes())
+    empty = archive.put("<html><head><title>年度报告</title></head><body>见附件</body></html>".encode())
+    pdf = archive.put((REAL / "101.pdf").read_bytes())
+    jobs = [ParseJob(page, "https://a.example/047.html"),
+            ParseJob(empty, "https://a.example/r.html", attachments=((pdf, "https://a.example/r.pdf"),))]
+    here = read_part(parse_to_part(str(archive.root), jobs, str(tmp_path / "p1")))
+    carried = [job.carrying_bodies(archive) for job in jobs]
+    assert all(job.body for job in carried) and carried[1].attachment_bodies[0]
+    away = read_part(parse_to_part(str(tmp_path / "nowhere"), carried, str(tmp_path / "p2")))
+    assert [t.num_rows for t in here] == [t.num_rows for t in away] and here[1].num_rows > 300
+    assert all(a.equals(b) for a, b in zip(here, away))
+    lost = read_part(parse_to_part(str(tmp_path / "nowhere"), jobs, str(tmp_path / "p3")))  # no bodies, no archive
+    assert lost[1].num_rows == 0
+
+
 def test_nightly_on_a_dask_cluster_equals_the_local_run(prefect, tmp_path):
     from distributed import LocalCluster
 
@@ -129,6 +158,7 @@ def test_nightly_on_a_dask_cluster_equals_the_local_run(prefect, tmp_path):
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                           dashboard_address=None) as cluster:
             flow, parsers = with_task_runner(nightly_flow, "dask", cluster.scheduler_address)
+            assert parsers == "remote"  # a cluster by address: the workers are sent the bodies, not the archive's folder
             on_dask = run_flow(flow(str(sources), str(tmp_path / "dask"), False, FAST, parsers=parsers,
                                     return_state=True))
             workers = list(cluster.scheduler.workers)
