@@ -74,3 +74,27 @@ def test_a_doc_without_libreoffice_is_a_named_failure(converted, monkeypatch):
 def test_other_files_are_named_failures(data, words):
     result = parse_report(data, "attachment.bin")
     assert result.status == "failed" and any(words.lower() in w.lower() for w in result.warnings), result.warnings
+
+
+TEXT_REPORTS = ["004", "010", "018", "028", "036", "040"]  # glued digits, spaced digits, one line or many
+
+
+@pytest.fixture(scope="module")
+def text_pdfs(tmp_path_factory) -> dict[str, bytes]:
+    """Text reports of the corpus printed as PDFs by LibreOffice: the page's width wraps their
+    long lines, cutting labels and runs of digits at the right margin."""
+    folder = tmp_path_factory.mktemp("text-pdfs")
+    for name in TEXT_REPORTS:
+        (folder / f"{name}.txt").write_bytes((REAL / f"{name}.txt").read_bytes())
+    libreoffice_convert(sorted(folder.glob("*.txt")), "pdf:writer_pdf_Export", folder / "pdf", folder / "profile",
+                        infilter=None)
+    return {name: (folder / "pdf" / f"{name}.pdf").read_bytes() for name in TEXT_REPORTS}
+
+
+@pytest.mark.parametrize("name", TEXT_REPORTS)
+def test_a_text_report_printed_as_a_pdf_reads_as_the_text_itself(text_pdfs, name):
+    """Before the wrapped lines were put back together, these gave 4–12 wrong numbers each."""
+    text = parse_report((REAL / f"{name}.txt").read_bytes(), f"{name}.txt")
+    pdf = parse_report(text_pdfs[name], f"https://portal.example/files/{name}.bin")
+    assert pdf.form == "pdf" and (pdf.agency, pdf.year) == (text.agency, text.year)
+    assert cells_of(pdf) == cells_of(text) and len(cells_of(text)) > 150

@@ -393,6 +393,8 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
                 got = [v.cell.text for v in rec.values]
                 out.warnings.append(f"table 三: row {code} has {len(got)} values {got} for 7 columns")
             continue
+        if code in done and not rec.has_numbers:
+            continue  # no numbers under the label of a row already read: the rest of that label
         if code is None or code in done:
             code = next((r for r in expected[nxt:] if r not in done), None)
             if code is None:

@@ -6,7 +6,9 @@ blank cell; elsewhere words are apart by their x-gaps.
 
 Page numbers (``- 3 -``, ``第 3 页``, ``3 / 5``) and running headers or footers (the same line
 at the top or bottom of most pages) are dropped, and pages are joined, so a table that goes
-on over a page break is read as one. Each kept line remembers its page and box.
+on over a page break is read as one. A line the page's width wrapped is put back together
+with its rest (a label or a run of digits cut at the right margin reads whole), on a page and
+over a page break. Each kept line remembers its page and box.
 
 A PDF without a text layer (a scan) is read by OCR instead (:mod:`gongkai.transform.scan_reader`).
 
@@ -103,7 +105,64 @@ def read_pdf(data: bytes) -> PdfText:
         except Exception as exc:  # noqa: BLE001 - one page whose tables cannot be found: the others are still read
             log.warning("PDF page %d cannot be read: %s", number, exc)
             pages.append([])
-    return join_pages(pages, count, title)
+    return join_pages([_rejoin_wraps(lines) for lines in pages], count, title, wrapped=True)
+
+
+_WRAP_SLACK = 1.5  # a line this many characters' widths short of the right margin still reaches it
+
+
+def _margins(lines: list[PdfLine]) -> tuple[float, float] | None:
+    """The left and right edges of a page's text (its lines that are not table rows)."""
+    text = [ln for ln in lines if "\t" not in ln.text]
+    if len(text) < 3:
+        return None
+    return min(ln.box[0] for ln in text), max(ln.box[2] for ln in text)
+
+
+def _wraps_into(line: PdfLine, after: PdfLine, margins: tuple[float, float], next_margins: tuple[float, float],
+                same_page: bool) -> bool:
+    """Whether ``after`` goes on with ``line``'s text, the page's width having wrapped it:
+    neither is a table's row (no tab); ``after`` starts no further right than ``line`` did
+    (a new paragraph's first line is indented) and right below it (or atop the next page);
+    and its first word would not have fitted on ``line`` before the right margin."""
+    if "\t" in line.text or "\t" in after.text or not after.text:
+        return False
+    size = line.box[3] - line.box[1]
+    if size <= 0 or after.box[0] > max(line.box[0], next_margins[0]) + 0.5 * size:
+        return False
+    if same_page and not 0 <= after.box[1] - line.box[3] < 0.8 * size:
+        return False
+    width = (after.box[2] - after.box[0]) / max(1, len(after.text))  # one character of ``after``, on average
+    first_word = len(after.text.split(" ", 1)[0])
+    return line.box[2] + (first_word + 1) * width >= margins[1]
+
+
+def _joined(text: str, more: str) -> str:
+    """Two pieces of a wrapped line: a space between two words of Latin letters or digits
+    (a line is wrapped there at a space), none where CJK text was cut."""
+    if text and more and text[-1].isascii() and text[-1].isalnum() and more[0].isascii() and more[0].isalnum():
+        return f"{text} {more}"
+    return text + more
+
+
+def _rejoin_wraps(lines: list[PdfLine]) -> list[PdfLine]:
+    """A page's lines with each paragraph that a page's width wrapped put back on one line, so
+    that a label or a run of digits cut at the right margin reads whole again (a text printed
+    without a table, as a text report turned into a PDF, is a paragraph of rows)."""
+    margins = _margins(lines)
+    if margins is None:
+        return lines
+    out: list[PdfLine] = []
+    tail: PdfLine | None = None  # the last line as printed (of a paragraph put on one line: its last line)
+    for line in lines:
+        if out and tail is not None and _wraps_into(tail, line, margins, margins, same_page=True):
+            last = out[-1]
+            out[-1] = PdfLine(_joined(last.text, line.text), last.page, (min(last.box[0], line.box[0]), last.box[1],
+                                                                  max(last.box[2], line.box[2]), line.box[3]))
+        else:
+            out.append(line)
+        tail = line
+    return out
 
 
 def _title(pdf: Any) -> str | None:
@@ -115,17 +174,25 @@ def _title(pdf: Any) -> str | None:
     return str(value or "").strip() or None
 
 
-def join_pages(pages: list[list[PdfLine]], count: int, title: str | None) -> PdfText:
+def join_pages(pages: list[list[PdfLine]], count: int, title: str | None, *, wrapped: bool = False) -> PdfText:
     """Pages' lines as one text: page numbers and running headers or footers dropped, and a
-    row cut by a page break joined again."""
+    row cut by a page break joined again (``wrapped``: also a paragraph the page break cut)."""
     out = PdfText(pages=count, title=title)
     running = _running_lines(pages)
+    previous_margins: tuple[float, float] | None = None
     for lines in pages:
         first = True
+        margins = _margins(lines) if wrapped else None
         for i, line in enumerate(lines):
             edge = i < 2 or i >= len(lines) - 2
             if edge and (_PAGE_NUMBER_RE.match(line.text) or line.text in running):
                 out.dropped += 1
+                continue
+            if first and out.lines and margins and previous_margins and out.lines[-1].page != line.page \
+                    and _wraps_into(out.lines[-1], line, previous_margins, margins, same_page=False):
+                last = out.lines[-1]
+                out.lines[-1] = PdfLine(_joined(last.text, line.text), last.page, last.box, last.unsure)
+                first = False
                 continue
             if first and out.lines and _continues_label(out.lines[-1], line):
                 previous = out.lines[-1]
@@ -136,6 +203,7 @@ def join_pages(pages: list[list[PdfLine]], count: int, title: str | None) -> Pdf
                 continue
             first = False
             out.lines.append(line)
+        previous_margins = margins
     return out
 
 
