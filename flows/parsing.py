@@ -11,9 +11,11 @@ tasks call :func:`parse_to_part` where they run.
 
 from __future__ import annotations
 
+import importlib.abc
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -139,6 +141,21 @@ def parse_to_part(archive_root: str, jobs: list[ParseJob], parts_root: str) -> P
     return write_part(part_of(items), parts_root)
 
 
+class _NoPandas(importlib.abc.MetaPathFinder):
+    """Finds pandas missing (pyarrow then goes on without it)."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError("pandas is not used in a parse worker", name=name)
+
+
+def _worker_start() -> None:
+    """A parse worker never needs pandas, but pyarrow imports it (most of a second of CPU) the
+    first time it builds an array, unless pandas cannot be imported: so it cannot, here."""
+    if "pandas" not in sys.modules:
+        sys.meta_path.insert(0, _NoPandas())
+
+
 class LocalParsers:
     """A pool of worker processes on this machine's cores, started once: forked directly while
     this process has a single thread (cheapest), else from a fork server (safe beside the
@@ -151,7 +168,7 @@ class LocalParsers:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["gongkai.flows.parsing"])
         self.workers = workers or max(1, os.cpu_count() or 1)
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_worker_start)
 
     def submit(self, archive_root: str, jobs: list[ParseJob], parts_root: str) -> Future[PartFiles]:
         return self.pool.submit(parse_to_part, archive_root, jobs, parts_root)

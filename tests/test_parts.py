@@ -118,3 +118,38 @@ def test_few_files_are_parsed_here(tmp_path, count):
     for f in files:
         shutil.copyfile(PAGES[0], f)
     assert [r.status for r in parse_many(files)] == ["ok"] * count
+
+
+_WORKER_SCRIPT = """
+import sys
+from gongkai.flows.parsing import LocalParsers, ParseJob, parse_to_part
+
+def made(archive_root, sha256, parts_root):
+    files = parse_to_part(archive_root, [ParseJob(sha256, "https://a.example/047.html")], parts_root)
+    return files.cells, "pandas" in sys.modules
+
+if __name__ == "__main__":
+    pool = LocalParsers(1)
+    print(*pool.pool.submit(made, *sys.argv[1:]).result(timeout=120))
+    pool.close()
+"""
+
+
+def test_a_parse_worker_builds_its_part_without_importing_pandas(tmp_path):
+    """pyarrow imports pandas (most of a second) the first time it builds an array; a parse
+    worker needs none of it, and its part is the same as one built here. (In a process of its
+    own: a worker forked from one that has pandas already shares it for nothing.)"""
+    import subprocess
+    import sys
+
+    from gongkai.extract.archive import RawArchive
+    from gongkai.flows.parsing import ParseJob, parse_to_part
+
+    archive = RawArchive(tmp_path / "raw")
+    sha = archive.put((REAL / "047.html").read_bytes())
+    script = tmp_path / "worker.py"
+    script.write_text(_WORKER_SCRIPT, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script), str(archive.root), sha, str(tmp_path / "parts")],
+                         capture_output=True, text=True, timeout=180, check=True).stdout.split()
+    here = parse_to_part(str(archive.root), [ParseJob(sha, "https://a.example/047.html")], str(tmp_path / "here"))
+    assert out == [str(here.cells), "False"] and here.cells > 150
