@@ -178,7 +178,8 @@ def test_task_runner_choices_are_checked(monkeypatch):
 
     assert with_task_runner(nightly_flow, "local") == (nightly_flow, "local")
     flow, parsers = with_task_runner(reparse_flow, "dask", "tcp://127.0.0.1:8786")
-    assert parsers == "runner" and type(flow.task_runner).__name__ == "DaskTaskRunner"
+    assert parsers == "remote" and type(flow.task_runner).__name__ == "DaskTaskRunner"
+    assert with_task_runner(reparse_flow, "dask")[1] == "runner"  # a cluster of its own reads the archive
     assert flow.task_runner.address == "tcp://127.0.0.1:8786"
     for args, says in ((("threads",), "choose one of local, dask"),
                        (("dask", "127.0.0.1:8786"), "not a Dask scheduler address"),

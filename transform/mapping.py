@@ -366,9 +366,11 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
             code = None  # the 总计 of the column header
         src: list[Value] = []
         if code is None and not rec.has_numbers:
-            # a row printed blank under a label of its own elsewhere (a merged cell) is read in turn; a
-            # blank row whose label names no row is the rest of a label wrapped over a page break
-            if done and rec.in_table and len(rec.values) >= len(T3_COLUMNS) and not rec.label.strip():
+            # a row printed blank is read in turn under a label of its own elsewhere (a merged cell) or a
+            # numbered one that names no row (characters lost); under an unnumbered label naming no row it
+            # is the rest of the row above, its label wrapped over a page break
+            if done and rec.in_table and len(rec.values) >= len(T3_COLUMNS) and (
+                    not rec.label.strip() or _ITEM_START_RE.match(rec.last_label or rec.label)):
                 vals, after, src = take_values(rec.values, len(T3_COLUMNS), drop_index=drop, grid=rec.grid), i + 1, \
                     rec.values
             else:
@@ -393,8 +395,8 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
                 got = [v.cell.text for v in rec.values]
                 out.warnings.append(f"table 三: row {code} has {len(got)} values {got} for 7 columns")
             continue
-        if code in done and not rec.has_numbers:
-            continue  # no numbers under the label of a row already read: the rest of that label
+        if code in done and not rec.has_numbers and not _ITEM_START_RE.match(rec.last_label or rec.label):
+            continue  # no numbers under an unnumbered label naming a row already read: the rest of its label
         if code is None or code in done:
             code = next((r for r in expected[nxt:] if r not in done), None)
             if code is None:
@@ -453,6 +455,7 @@ def _certain_by_rules(out: TableResult, first_cell: int, rows: set[str], layout:
 
 
 _ORDINAL_TAIL_RE = re.compile(r"(?=[0-9]+[.、．])")
+_ITEM_START_RE = re.compile(r"\s*(?:[（(][一二三四五六七八九十]+[）)]|[0-9]+\s*[.、．]|[一二三四五六七八九十]+\s*[、.．])")
 
 
 def _nearest_t3_row(rec: Record, rows: list[str], out: TableResult) -> str | None:
