@@ -1,6 +1,6 @@
 """Reports published as files, made by a real tool: LibreOffice converts real corpus pages and
-generated reports of both layouts (HTML → DOCX, DOC, PDF); each file, read by its content,
-gives every cell exactly. Without LibreOffice a .doc is a named failure."""
+generated reports of both layouts (HTML → DOCX, DOC, PDF in Writer, XLSX in Calc); each file,
+read by its content, gives every cell exactly. Without LibreOffice a .doc is a named failure."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from gongkai.transform.parse import parse_report
 from tests.conftest import REAL, cells_of, libreoffice_convert
 
 CORPUS = ["047", "001", "046", "051"]
-FORMATS = {"docx": "docx:MS Word 2007 XML", "doc": "doc:MS Word 97", "pdf": "pdf:writer_pdf_Export"}
+FORMATS = {"docx": "docx:MS Word 2007 XML", "doc": "doc:MS Word 97", "pdf": "pdf:writer_pdf_Export",
+           "xlsx": "xlsx:Calc MS Excel 2007 XML"}
+IMPORTED_BY = {"xlsx": "HTML (StarCalc)"}  # the page opened in Calc (its tables laid on one sheet's grid)
 
 
 def _expected(name: str) -> tuple[dict, str, int]:
@@ -38,7 +40,8 @@ def converted(tmp_path_factory) -> dict[str, tuple[dict, str, int, dict[str, Pat
         reports[f"gen{seed}"] = (dict(gen.values), gen.agency, gen.year)
     inputs = sorted(folder.glob("*.html"))
     for fmt, target in FORMATS.items():
-        libreoffice_convert(inputs, target, folder / fmt, folder / "profile")
+        libreoffice_convert(inputs, target, folder / fmt, folder / "profile",
+                            infilter=IMPORTED_BY.get(fmt, "HTML (StarWriter)"))
     return {name: (*exp, {fmt: folder / fmt / f"{name}.{fmt}" for fmt in FORMATS}) for name, exp in reports.items()}
 
 

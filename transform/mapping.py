@@ -653,6 +653,19 @@ def _t4_header_text(records: list[Record], begin: int, values: list[Value]) -> s
     return text
 
 
+_T4_HEADER_WORDS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
+
+
+def _t4_blank_row(label: str) -> bool:
+    """Whether a row of table 四 with no numbers, only empty cells, is one of its rows printed
+    blank: its label names one forum and no result. A header row is not (行政复议 | 行政诉讼 over
+    the forums, 结果维持 … 总计 over the results), though a grid pads it with empty cells."""
+    text = "".join(label.split())
+    if any(word in text for word in _T4_HEADER_WORDS) or ("行政复议" in text and "行政诉讼" in text):
+        return False
+    return len(find_all(label, T4_ROW_KEYWORDS)) == 1
+
+
 def map_t4(records: list[Record], start: int, end: int, out: TableResult,
            grids: Grids | None = None) -> None:
     begin = _first(records, lambda r: "复议" in r.label, start, end)
@@ -665,7 +678,7 @@ def map_t4(records: list[Record], start: int, end: int, out: TableResult,
     stream: list[Value] = []
     by_row: dict[str, list[Value]] = {}
     for rec in records[begin:end]:
-        if not rec.has_numbers and not (rec.grid and len(rec.values) >= len(T4_COLUMNS)):
+        if not rec.has_numbers and not (rec.grid and len(rec.values) >= len(T4_COLUMNS) and _t4_blank_row(rec.label)):
             continue
         vals = take_values(rec.values, need, grid=rec.grid)
         if vals is not None and not stream and not by_row:
