@@ -18,9 +18,11 @@ import os
 import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import Message
+from multiprocessing.context import BaseContext
 from pathlib import Path
 
 from gongkai.extract.archive import RawArchive
@@ -159,32 +161,68 @@ def _worker_start() -> None:
 class LocalParsers:
     """A pool of worker processes on this machine's cores, started once: forked directly while
     this process has a single thread (cheapest), else from a fork server (safe beside the
-    threads Prefect and httpx run)."""
+    threads Prefect and httpx run). A worker that dies (a reader's native library crashing on
+    a body) breaks the pool: the next batch gets a fresh one, and the batches it held are
+    parsed again report by report (:func:`settle`)."""
 
-    def __init__(self, workers: int | None = None) -> None:
-        if threading.active_count() == 1:
-            ctx = multiprocessing.get_context("fork")
-        else:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["gongkai.flows.parsing"])
+    def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
+        method = start_method or ("fork" if threading.active_count() == 1 else "forkserver")
+        self.context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            self.context.set_forkserver_preload(["gongkai.flows.parsing"])
         self.workers = workers or max(1, os.cpu_count() or 1)
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_worker_start)
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context, initializer=_worker_start)
 
     def submit(self, archive_root: str, jobs: list[ParseJob], parts_root: str) -> Future[PartFiles]:
-        return self.pool.submit(parse_to_part, archive_root, jobs, parts_root)
+        try:
+            return self.pool.submit(parse_to_part, archive_root, jobs, parts_root)
+        except BrokenProcessPool:
+            log.error("a parse worker died: starting a fresh pool of %d", self.workers)
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new_pool()
+            return self.pool.submit(parse_to_part, archive_root, jobs, parts_root)
 
     def run(self, archive_root: str, jobs: list[ParseJob], parts_root: str) -> PartFiles:
-        """Parse a batch on the pool, or here if a worker died (one bad page never ends the run)."""
-        return settle(self.submit(archive_root, jobs, parts_root), archive_root, jobs, parts_root)
+        """Parse a batch on the pool (report by report if a worker died: one bad page never ends the run)."""
+        return settle(self.submit(archive_root, jobs, parts_root), archive_root, jobs, parts_root, self.context)
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
 
 
-def settle(future: Future[PartFiles], archive_root: str, jobs: list[ParseJob], parts_root: str) -> PartFiles:
-    """The part a pool worker made, or the batch parsed here if the worker died."""
+def settle(future: Future[PartFiles], archive_root: str, jobs: list[ParseJob], parts_root: str,
+           context: BaseContext | None = None) -> PartFiles:
+    """The part a pool worker made; or, if the worker failed or died, the batch parsed again
+    report by report, each in a process of its own (:func:`parse_isolated`)."""
     try:
         return future.result()
     except Exception as exc:  # noqa: BLE001 - a crashed worker never ends the run
-        log.error("a parse worker failed (%s): parsing the batch in this process", exc)
-        return parse_to_part(archive_root, jobs, parts_root)
+        log.error("a parse worker failed (%s): parsing the batch's %d reports one by one", exc, len(jobs))
+        return parse_isolated(archive_root, jobs, parts_root, context)
+
+
+def parse_isolated(archive_root: str, jobs: list[ParseJob], parts_root: str,
+                   context: BaseContext | None = None) -> PartFiles:
+    """A batch parsed one report at a time, each in a process of its own: a body whose parse
+    kills its process (a crash inside a native reader, PDFium or OpenCV) or raises becomes a
+    failed result that says so, and the others are read; its body stays in the archive."""
+    context = context or multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
+    results: list[ParseResult] = []
+    for job in jobs:
+        with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_worker_start) as one:
+            try:
+                results.append(one.submit(parse_job, archive_root, job).result())
+            except Exception as exc:  # noqa: BLE001 - this report fails, the batch goes on
+                result = ParseResult(source=job.url)
+                died = isinstance(exc, BrokenProcessPool)
+                result.warnings.append(("the parser's process died reading this body" if died else
+                                        f"the parser failed on this body ({type(exc).__name__}: {exc})")
+                                       + "; it stays in the archive to be parsed again")
+                log.error("%s: %s", job.url, result.warnings[-1])
+                results.append(result)
+    items = [Incoming(result, source_url=job.url, fetched_at=job.fetched_at, source_name=job.source_name)
+             for job, result in zip(jobs, results)]
+    return write_part(part_of(items), parts_root)

@@ -312,7 +312,7 @@ def nightly(sources: list[Source], data_dir: Path, *, options: FetchOptions | No
 
             asyncio.run(crawl_and_dispatch())
             futures.extend((b, parsers.submit(root, b, run.parts)) for b in run.batches.take(LOCAL_BATCH, all_=True))
-            run.loading.load_all((settle(future, root, batch, run.parts) for batch, future in futures),
+            run.loading.load_all((settle(future, root, batch, run.parts, parsers.context) for batch, future in futures),
                                  run.batches.count)
             return run.finish()
     finally:
@@ -457,7 +457,7 @@ def reparse(data_dir: Path, progress: Progress | None = None, *, rebuild: bool =
         with ReparseRun(data_dir, rebuild=rebuild, progress=progress) as run:
             root = str(run.archive.root)
             futures = [(b, parsers.submit(root, b, run.parts)) for b in run.jobs()]
-            run.load(settle(future, root, jobs, run.parts) for jobs, future in futures)
+            run.load(settle(future, root, jobs, run.parts, parsers.context) for jobs, future in futures)
             summary = run.finish()
         return summary
     finally:

@@ -153,3 +153,43 @@ def test_a_parse_worker_builds_its_part_without_importing_pandas(tmp_path):
                          capture_output=True, text=True, timeout=180, check=True).stdout.split()
     here = parse_to_part(str(archive.root), [ParseJob(sha, "https://a.example/047.html")], str(tmp_path / "here"))
     assert out == [str(here.cells), "False"] and here.cells > 150
+
+
+def test_a_body_that_kills_its_parse_worker_fails_alone_and_the_run_goes_on(tmp_path, monkeypatch):
+    """A reader's native library (PDFium, OpenCV) crashing on a body kills the worker process:
+    the batch is parsed again report by report, each in a process of its own; the one body is a
+    failed report that says so, the others are read, and the next batch gets a fresh pool. (The
+    crash is a real SIGSEGV in the worker, made by the parse of that body here: workers are
+    forked, so they run this test's parse.)"""
+    import faulthandler
+    import os
+    import signal
+
+    import gongkai.flows.parsing as parsing
+    from gongkai.extract.archive import RawArchive
+    from gongkai.flows.parsing import LocalParsers, ParseJob
+
+    real = parsing.parse_report
+
+    def parse_or_crash(data: bytes, source: str, **kw):
+        if data.startswith(b"%PDF-1.7 crash"):
+            faulthandler.disable()  # (no traceback of the crash in the test's output)
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return real(data, source, **kw)
+
+    monkeypatch.setattr(parsing, "parse_report", parse_or_crash)
+    archive = RawArchive(tmp_path / "raw")
+    good = [archive.put((REAL / name).read_bytes()) for name in ("047.html", "046.html")]
+    bad = archive.put(b"%PDF-1.7 crash\n")
+    jobs = [ParseJob(good[0], "https://a.example/047.html"), ParseJob(bad, "https://a.example/bad.pdf"),
+            ParseJob(good[1], "https://a.example/046.html")]
+    pool = LocalParsers(2, start_method="fork")
+    try:
+        part = pool.run(str(archive.root), jobs, str(tmp_path / "parts"))
+        after = pool.run(str(archive.root), [jobs[0]], str(tmp_path / "parts"))  # a fresh pool
+    finally:
+        pool.close()
+    reports = read_reports(part).to_pylist()
+    assert [r["status"] for r in reports] == ["ok", "failed", "ok"] and part.cells > 300
+    assert "the parser's process died reading this body" in reports[1]["warnings"][0]
+    assert after.reports == 1 and after.cells == reports[0]["n_cells"] > 150
