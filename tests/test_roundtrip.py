@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gongkai.transform.parse import parse_report
@@ -40,6 +40,11 @@ def assert_round_trip(gen: Generated) -> None:
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), opts=OPTIONS)
+# cases found here that once failed: zeros printed blank under a label that lost a character, or
+# lost its ordinal, and a table 四 printed all blank
+@example(seed=272, opts=Options(form="tab", blank_style="", drop_label_chars=True, shuffle_t3=True))
+@example(seed=1095978, opts=Options(form="html", blank_style="", drop_ordinals=True))
+@example(seed=0, opts=Options(form="html", blank_style=""))
 def test_generated_reports_round_trip(seed, opts):
     assert_round_trip(generate(seed, opts))
 

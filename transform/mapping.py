@@ -348,6 +348,7 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
     printed = t3_text_order(header)  # text: the order the header names the columns in
     told = False  # whether a row was read in that order
     done: set[str] = set()
+    guessed: set[str] = set()  # rows read in turn from a blank row whose label names none
     fixed: dict[str, list[Value]] = {}
     glued: dict[str, tuple[list[str], list[Value]]] = {}
     nxt = 0
@@ -366,11 +367,10 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
             code = None  # the 总计 of the column header
         src: list[Value] = []
         if code is None and not rec.has_numbers:
-            # a row printed blank is read in turn under a label of its own elsewhere (a merged cell) or a
-            # numbered one that names no row (characters lost); under an unnumbered label naming no row it
-            # is the rest of the row above, its label wrapped over a page break
-            if done and rec.in_table and len(rec.values) >= len(T3_COLUMNS) and (
-                    not rec.label.strip() or _ITEM_START_RE.match(rec.last_label or rec.label)):
+            # a row printed blank under a label naming no row (a merged cell, characters lost) is read in
+            # turn; a row named later by its own label takes that place back (the blank row was the
+            # rest of the label above it, wrapped over a page break)
+            if done and rec.in_table and len(rec.values) >= len(T3_COLUMNS):
                 vals, after, src = take_values(rec.values, len(T3_COLUMNS), drop_index=drop, grid=rec.grid), i + 1, \
                     rec.values
             else:
@@ -397,10 +397,18 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
             continue
         if code in done and not rec.has_numbers and not _ITEM_START_RE.match(rec.last_label or rec.label):
             continue  # no numbers under an unnumbered label naming a row already read: the rest of its label
-        if code is None or code in done:
+        if code in guessed:  # named by its label: the blank row read in its place was not it
+            guessed.discard(code)
+            done.discard(code)
+            fixed.pop(code, None)
+            unsure.discard(code)
+        in_turn = code is None or code in done
+        if in_turn:
             code = next((r for r in expected[nxt:] if r not in done), None)
             if code is None:
                 continue
+        if in_turn and not rec.has_numbers:
+            guessed.add(code)
         done.add(code)
         if row_unsure:
             unsure.add(code)
@@ -658,9 +666,11 @@ _T4_HEADER_WORDS = ("结果维持", "结果纠正", "其他结果", "尚未审�
 
 def _t4_blank_row(label: str) -> bool:
     """Whether a row of table 四 with no numbers, only empty cells, is one of its rows printed
-    blank: its label names one forum and no result. A header row is not (行政复议 | 行政诉讼 over
+    blank: it has no label (the values under the header), or one naming one forum and no result. A header row is not (行政复议 | 行政诉讼 over
     the forums, 结果维持 … 总计 over the results), though a grid pads it with empty cells."""
     text = "".join(label.split())
+    if not text:
+        return True  # the row of fifteen values under the header, printed blank
     if any(word in text for word in _T4_HEADER_WORDS) or ("行政复议" in text and "行政诉讼" in text):
         return False
     return len(find_all(label, T4_ROW_KEYWORDS)) == 1
