@@ -1,8 +1,8 @@
 """PDF reports with a text layer: the characters PDFium finds (:mod:`gongkai.transform.pdf_layer`),
 in reading order, as lines of text that the text reader and the table mapping read like any
-other text — every rule and the glued-digit solver apply unchanged. Where the PDF draws a table (ruling lines and
-rectangles), each of its rows becomes one tab-separated line, so a cell printed blank stays a
-blank cell; elsewhere words are apart by their x-gaps.
+other text — every rule and the glued-digit solver apply unchanged. Where the PDF draws a
+table (ruling lines and rectangles), each of its rows becomes one tab-separated line, so a
+cell printed blank stays a blank cell; elsewhere words are apart by their x-gaps.
 
 Page numbers (``- 3 -``, ``第 3 页``, ``3 / 5``) and running headers or footers (the same line
 at the top or bottom of most pages) are dropped, and pages are joined, so a table that goes
@@ -105,10 +105,7 @@ def read_pdf(data: bytes) -> PdfText:
         except Exception as exc:  # noqa: BLE001 - one page whose tables cannot be found: the others are still read
             log.warning("PDF page %d cannot be read: %s", number, exc)
             pages.append([])
-    return join_pages([_rejoin_wraps(lines) for lines in pages], count, title, wrapped=True)
-
-
-_WRAP_SLACK = 1.5  # a line this many characters' widths short of the right margin still reaches it
+    return join_pages(pages, count, title, wrapped=True)
 
 
 def _margins(lines: list[PdfLine]) -> tuple[float, float] | None:
@@ -145,26 +142,6 @@ def _joined(text: str, more: str) -> str:
     return text + more
 
 
-def _rejoin_wraps(lines: list[PdfLine]) -> list[PdfLine]:
-    """A page's lines with each paragraph that a page's width wrapped put back on one line, so
-    that a label or a run of digits cut at the right margin reads whole again (a text printed
-    without a table, as a text report turned into a PDF, is a paragraph of rows)."""
-    margins = _margins(lines)
-    if margins is None:
-        return lines
-    out: list[PdfLine] = []
-    tail: PdfLine | None = None  # the last line as printed (of a paragraph put on one line: its last line)
-    for line in lines:
-        if out and tail is not None and _wraps_into(tail, line, margins, margins, same_page=True):
-            last = out[-1]
-            out[-1] = PdfLine(_joined(last.text, line.text), last.page, (min(last.box[0], line.box[0]), last.box[1],
-                                                                  max(last.box[2], line.box[2]), line.box[3]))
-        else:
-            out.append(line)
-        tail = line
-    return out
-
-
 def _title(pdf: Any) -> str | None:
     """The document's Title property, if it has one."""
     try:
@@ -176,10 +153,12 @@ def _title(pdf: Any) -> str | None:
 
 def join_pages(pages: list[list[PdfLine]], count: int, title: str | None, *, wrapped: bool = False) -> PdfText:
     """Pages' lines as one text: page numbers and running headers or footers dropped, and a
-    row cut by a page break joined again (``wrapped``: also a paragraph the page break cut)."""
+    row cut by a page break joined again; ``wrapped`` (a text layer): also a line that the
+    page's width wrapped, on a page or over a page break, put back together with its rest, so
+    that a label or a run of digits cut at the right margin reads whole again."""
     out = PdfText(pages=count, title=title)
     running = _running_lines(pages)
-    previous_margins: tuple[float, float] | None = None
+    tail: tuple[PdfLine, tuple[float, float]] | None = None  # the last line kept as printed, its page's margins
     for lines in pages:
         first = True
         margins = _margins(lines) if wrapped else None
@@ -188,11 +167,13 @@ def join_pages(pages: list[list[PdfLine]], count: int, title: str | None, *, wra
             if edge and (_PAGE_NUMBER_RE.match(line.text) or line.text in running):
                 out.dropped += 1
                 continue
-            if first and out.lines and margins and previous_margins and out.lines[-1].page != line.page \
-                    and _wraps_into(out.lines[-1], line, previous_margins, margins, same_page=False):
+            if margins and tail is not None and _wraps_into(tail[0], line, tail[1], margins,
+                                                             same_page=tail[0].page == line.page):
                 last = out.lines[-1]
-                out.lines[-1] = PdfLine(_joined(last.text, line.text), last.page, last.box, last.unsure)
-                first = False
+                box = last.box if last.page != line.page else (
+                    min(last.box[0], line.box[0]), last.box[1], max(last.box[2], line.box[2]), line.box[3])
+                out.lines[-1] = PdfLine(_joined(last.text, line.text), last.page, box, last.unsure)
+                tail, first = (line, margins), False
                 continue
             if first and out.lines and _continues_label(out.lines[-1], line):
                 previous = out.lines[-1]
@@ -200,10 +181,11 @@ def join_pages(pages: list[list[PdfLine]], count: int, title: str | None, *, wra
                 out.lines[-1] = PdfLine(head + line.text.split("\t", 1)[0] + ("\t" + rest if rest else ""),
                                         previous.page, previous.box, previous.unsure)
                 first = False
+                tail = None
                 continue
             first = False
             out.lines.append(line)
-        previous_margins = margins
+            tail = (line, margins) if margins else None
     return out
 
 
