@@ -23,7 +23,9 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TypeVar
 
@@ -151,7 +153,8 @@ def parse_many(paths: Sequence[Path], sources: Sequence[str | None] | None = Non
     """Parse files on every core, yielding ``render(result)`` in the order of ``paths``
     (``render`` runs in the worker, so a JSON line or a part crosses back rather than the
     result's cell objects; it must be a module-level function). Few files, or one core, are
-    parsed in this process.
+    parsed in this process. A file that kills its worker (a native reader crashing) is a
+    failed result saying so; the files after it are still parsed.
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -168,5 +171,26 @@ def parse_many(paths: Sequence[Path], sources: Sequence[str | None] | None = Non
         yield from map(_parse_one, jobs)
         return
     method = "fork" if threading.active_count() == 1 else "forkserver"  # (fork is unsafe beside threads)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
-        yield from pool.map(_parse_one, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 4))))
+    context = multiprocessing.get_context(method)
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            for out in pool.map(_parse_one, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 4)))):
+                yield out
+                done += 1
+    except BrokenProcessPool:
+        # a worker died (a reader's native library crashing on a file): the files not yet given
+        # back are parsed one per process, so the one that crashes fails alone
+        yield from (_parse_alone(job, context) for job in jobs[done:])
+
+
+def _parse_alone(job: tuple[Path, str | None, Callable[[ParseResult], T]], context: BaseContext) -> T:
+    """One file parsed in a process of its own: if the parse kills it, a failed result saying so."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as one:
+        try:
+            return one.submit(_parse_one, job).result()
+        except BrokenProcessPool:
+            path, source, render = job
+            result = ParseResult(source=source or str(path))
+            result.warnings.append("the parser's process died reading this file")
+            return render(result)

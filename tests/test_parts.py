@@ -193,3 +193,41 @@ def test_a_body_that_kills_its_parse_worker_fails_alone_and_the_run_goes_on(tmp_
     assert [r["status"] for r in reports] == ["ok", "failed", "ok"] and part.cells > 300
     assert "the parser's process died reading this body" in reports[1]["warnings"][0]
     assert after.reports == 1 and after.cells == reports[0]["n_cells"] > 150
+
+
+_CRASH_SCRIPT = """
+import faulthandler, os, signal, sys
+from pathlib import Path
+import gongkai.flows.parse_files as pf
+
+real = pf.parse_report
+
+def parse_or_crash(data, source, **kw):
+    if data.startswith(b"%PDF-1.7 crash"):
+        faulthandler.disable()
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return real(data, source, **kw)
+
+pf.parse_report = parse_or_crash  # the workers are forked from here: they run it
+for r in pf.parse_many([Path(a) for a in sys.argv[1:]], workers=2):
+    print(r.status, "died" if any("process died" in w for w in r.warnings) else "")
+"""
+
+
+def test_a_file_that_kills_its_worker_fails_alone_in_gongkai_parse(tmp_path):
+    """``gongkai parse`` over many files: a file whose parse kills the worker (a real SIGSEGV,
+    as a native reader's crash) is a failed result saying so; every other file is parsed, in
+    the order given."""
+    import subprocess
+    import sys
+
+    files = []
+    for i in range(PARALLEL_FROM + 4):
+        files.append(tmp_path / f"{i:02d}.html")
+        shutil.copyfile(REAL / "047.html", files[-1])
+    (tmp_path / "05.html").write_bytes(b"%PDF-1.7 crash\n")
+    script = tmp_path / "crash.py"
+    script.write_text(_CRASH_SCRIPT, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script), *map(str, files)], capture_output=True, text=True,
+                         timeout=300, check=True).stdout.splitlines()
+    assert [line.split() for line in out] == [["ok"]] * 5 + [["failed", "died"]] + [["ok"]] * (len(files) - 6)
