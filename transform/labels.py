@@ -166,6 +166,15 @@ NEAR_MIN = 0.75
 NEAR_MARGIN = 0.15
 
 
+def starts_with_ordinal(label: str) -> bool:
+    """Whether a normalised label begins with an item's ordinal (``2.``, ``(三)``, ``四、``).
+
+    >>> starts_with_ordinal("2.其他法律行政法规止公开"), starts_with_ordinal("信息公开申")
+    (True, False)
+    """
+    return _ORDINAL_RE.match(label) is not None
+
+
 def _core(label: str) -> str:
     """The label without its ordinals (``2.其他法律…`` → ``其他法律…``)."""
     text = label

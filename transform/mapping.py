@@ -50,6 +50,7 @@ from gongkai.transform.labels import (
     find_all,
     match_last,
     nearest,
+    starts_with_ordinal,
 )
 from gongkai.transform.models import CellValue
 from gongkai.transform.numbers import BLANK, to_10k_yuan
@@ -395,7 +396,7 @@ def map_t3(records: list[Record], sections: Sections, layout: str, out: TableRes
                 got = [v.cell.text for v in rec.values]
                 out.warnings.append(f"table 三: row {code} has {len(got)} values {got} for 7 columns")
             continue
-        if code in done and not rec.has_numbers and not _ITEM_START_RE.match(rec.last_label or rec.label):
+        if code in done and not rec.has_numbers and not starts_with_ordinal(rec.last_label or rec.label):
             continue  # no numbers under an unnumbered label naming a row already read: the rest of its label
         if code in guessed:  # named by its label: the blank row read in its place was not it
             guessed.discard(code)
@@ -463,7 +464,6 @@ def _certain_by_rules(out: TableResult, first_cell: int, rows: set[str], layout:
 
 
 _ORDINAL_TAIL_RE = re.compile(r"(?=[0-9]+[.、．])")
-_ITEM_START_RE = re.compile(r"\s*(?:[（(][一二三四五六七八九十]+[）)]|[0-9]+\s*[.、．]|[一二三四五六七八九十]+\s*[、.．])")
 
 
 def _nearest_t3_row(rec: Record, rows: list[str], out: TableResult) -> str | None:
