@@ -81,11 +81,6 @@ class LayerPage:
         finally:
             table.page = self
 
-    def extract_words(self, **kwargs: Any) -> list[dict[str, Any]]:
-        from pdfplumber import utils
-
-        return utils.extract_words(self.chars, **kwargs)
-
     def extract_text_lines(self) -> list[dict[str, Any]]:
         """The page's text lines (pdfplumber's text map of these characters)."""
         from pdfplumber import utils
