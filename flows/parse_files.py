@@ -17,18 +17,16 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TypeVar
 
+from gongkai.flows.workers import in_own_process, worker_context, worker_pool
 from gongkai.transform.models import ParseResult
 from gongkai.transform.parse import parse_report
 
@@ -170,11 +168,10 @@ def parse_many(paths: Sequence[Path], sources: Sequence[str | None] | None = Non
     if len(jobs) < PARALLEL_FROM or workers < 2:
         yield from map(_parse_one, jobs)
         return
-    method = "fork" if threading.active_count() == 1 else "forkserver"  # (fork is unsafe beside threads)
-    context = multiprocessing.get_context(method)
+    context = worker_context()
     done = 0
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with worker_pool(context, workers) as pool:
             for out in pool.map(_parse_one, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 4)))):
                 yield out
                 done += 1
@@ -186,11 +183,10 @@ def parse_many(paths: Sequence[Path], sources: Sequence[str | None] | None = Non
 
 def _parse_alone(job: tuple[Path, str | None, Callable[[ParseResult], T]], context: BaseContext) -> T:
     """One file parsed in a process of its own: if the parse kills it, a failed result saying so."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as one:
-        try:
-            return one.submit(_parse_one, job).result()
-        except BrokenProcessPool:
-            path, source, render = job
-            result = ParseResult(source=source or str(path))
-            result.warnings.append("the parser's process died reading this file")
-            return render(result)
+    try:
+        return in_own_process(context, _parse_one, job)
+    except BrokenProcessPool:
+        path, source, render = job
+        result = ParseResult(source=source or str(path))
+        result.warnings.append("the parser's process died reading this file")
+        return render(result)

@@ -11,13 +11,9 @@ tasks call :func:`parse_to_part` where they run.
 
 from __future__ import annotations
 
-import importlib.abc
 import logging
-import multiprocessing
 import os
-import sys
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -27,6 +23,7 @@ from pathlib import Path
 
 from gongkai.extract.archive import RawArchive
 from gongkai.flows.parts import Incoming, PartFiles, part_of, write_part
+from gongkai.flows.workers import in_own_process, worker_context, worker_pool
 from gongkai.transform.metadata import split_title
 from gongkai.transform.models import STATUS_RANK, ParseResult, output_sha256
 from gongkai.transform.parse import parse_report
@@ -143,21 +140,6 @@ def parse_to_part(archive_root: str, jobs: list[ParseJob], parts_root: str) -> P
     return write_part(part_of(items), parts_root)
 
 
-class _NoPandas(importlib.abc.MetaPathFinder):
-    """Finds pandas missing (pyarrow then goes on without it)."""
-
-    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
-        if name == "pandas" or name.startswith("pandas."):
-            raise ModuleNotFoundError("pandas is not used in a parse worker", name=name)
-
-
-def _worker_start() -> None:
-    """A parse worker never needs pandas, but pyarrow imports it (most of a second of CPU) the
-    first time it builds an array, unless pandas cannot be imported: so it cannot, here."""
-    if "pandas" not in sys.modules:
-        sys.meta_path.insert(0, _NoPandas())
-
-
 class LocalParsers:
     """A pool of worker processes on this machine's cores, started once: forked directly while
     this process has a single thread (cheapest), else from a fork server (safe beside the
@@ -166,15 +148,9 @@ class LocalParsers:
     parsed again report by report (:func:`settle`)."""
 
     def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
-        method = start_method or ("fork" if threading.active_count() == 1 else "forkserver")
-        self.context = multiprocessing.get_context(method)
-        if method == "forkserver":
-            self.context.set_forkserver_preload(["gongkai.flows.parsing"])
+        self.context = worker_context(start_method)
         self.workers = workers or max(1, os.cpu_count() or 1)
-        self.pool = self._new_pool()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context, initializer=_worker_start)
+        self.pool = worker_pool(self.context, self.workers)
 
     def submit(self, archive_root: str, jobs: list[ParseJob], parts_root: str) -> Future[PartFiles]:
         try:
@@ -182,7 +158,7 @@ class LocalParsers:
         except BrokenProcessPool:
             log.error("a parse worker died: starting a fresh pool of %d", self.workers)
             self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = self._new_pool()
+            self.pool = worker_pool(self.context, self.workers)
             return self.pool.submit(parse_to_part, archive_root, jobs, parts_root)
 
     def run(self, archive_root: str, jobs: list[ParseJob], parts_root: str) -> PartFiles:
@@ -209,20 +185,19 @@ def parse_isolated(archive_root: str, jobs: list[ParseJob], parts_root: str,
     """A batch parsed one report at a time, each in a process of its own: a body whose parse
     kills its process (a crash inside a native reader, PDFium or OpenCV) or raises becomes a
     failed result that says so, and the others are read; its body stays in the archive."""
-    context = context or multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
+    context = context or worker_context()
     results: list[ParseResult] = []
     for job in jobs:
-        with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_worker_start) as one:
-            try:
-                results.append(one.submit(parse_job, archive_root, job).result())
-            except Exception as exc:  # noqa: BLE001 - this report fails, the batch goes on
-                result = ParseResult(source=job.url)
-                died = isinstance(exc, BrokenProcessPool)
-                result.warnings.append(("the parser's process died reading this body" if died else
-                                        f"the parser failed on this body ({type(exc).__name__}: {exc})")
-                                       + "; it stays in the archive to be parsed again")
-                log.error("%s: %s", job.url, result.warnings[-1])
-                results.append(result)
+        try:
+            results.append(in_own_process(context, parse_job, archive_root, job))
+        except Exception as exc:  # noqa: BLE001 - this report fails, the batch goes on
+            result = ParseResult(source=job.url)
+            died = isinstance(exc, BrokenProcessPool)
+            result.warnings.append(("the parser's process died reading this body" if died else
+                                    f"the parser failed on this body ({type(exc).__name__}: {exc})")
+                                   + "; it stays in the archive to be parsed again")
+            log.error("%s: %s", job.url, result.warnings[-1])
+            results.append(result)
     items = [Incoming(result, source_url=job.url, fetched_at=job.fetched_at, source_name=job.source_name)
              for job, result in zip(jobs, results)]
     return write_part(part_of(items), parts_root)
