@@ -17,6 +17,8 @@ from gongkai.flows.pipeline import LOAD_REPORTS, load_groups
 from gongkai.transform.agency import resolve_regions
 from gongkai.flows.warehouse import open_warehouse
 from gongkai.transform.codebook import load_codebook
+from gongkai.devtools.reportgen import random_values
+from gongkai.transform.document import Origin
 from gongkai.transform.models import CellValue, ParseResult, output_sha256
 from gongkai.transform.rules import run_rules
 
@@ -27,11 +29,38 @@ DEPARTMENTS = ["人民政府", "教育局", "公安局", "财政局", "交通运
 YEARS = list(range(2019, 2026))
 
 
-def synthetic_results(n_reports: int, seed: int = 1):
-    """Parse results as the parser would make them (the parse itself is benchmarked elsewhere)."""
+MISPRINTS = (0, 1, 2, 4, 8)  # how many numbers of table 三 a report misprints: one of these
+
+
+def printed(value: float) -> str:
+    """A value as a report prints it ("12", "3.5")."""
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+def html_origins(cells: list[tuple[str, str, str]]) -> list[Origin]:
+    """Where each cell of a layout sits in an HTML page of three tables (a row per row code
+    under two header rows, a column per column code after the label)."""
+    rows: dict[str, dict[str, int]] = {}
+    cols: dict[str, dict[str, int]] = {}
+    tables = {t: i for i, t in enumerate(dict.fromkeys(t for t, _, _ in cells))}
+    for t, row, col in cells:
+        rows.setdefault(t, {}).setdefault(row, len(rows[t]) + 2)
+        cols.setdefault(t, {}).setdefault(col, len(cols[t]) + 1)
+    return [Origin(tables[t], rows[t][row], cols[t][col]) for t, row, col in cells]
+
+
+def synthetic_results(n_reports: int, seed: int = 1, *, consistent: bool = True):
+    """Parse results as the parser would make them (the parse itself is benchmarked elsewhere).
+
+    ``consistent``: the values of a generated report (its totals add up), with up to eight
+    numbers of table 三 misprinted, so that about 8 % of the checks fail, each with its detail
+    (of the dev corpus's reports' checks, 6 % fail or are skipped with a detail); else random
+    numbers, which fail about half of their checks."""
     rng = random.Random(seed)
     cb = load_codebook()
     layouts = {layout: cb.cells(layout) for layout in ("2019", "2021")}
+    t3_cells = {layout: [k for k in cells if k[0] == "t3"] for layout, cells in layouts.items()}
+    origins = {layout: list(zip(cells, html_origins(cells))) for layout, cells in layouts.items()}
     n_agencies = max(1, n_reports // len(YEARS))
     for i in range(n_reports):
         agency_no, year = divmod(i, len(YEARS))
@@ -44,8 +73,16 @@ def synthetic_results(n_reports: int, seed: int = 1):
         r = ParseResult(source=f"https://portal.example/{agency_no % n_agencies}/{year}.html", agency=agency,
                         year=year, layout=layout, title=f"{agency}{year}年政府信息公开工作年度报告", status="ok",
                         sha256=f"{i:064x}", parser_version="bench")
-        r.cells = [CellValue(t, row, col, rng.choice((0, 0, 0, rng.randint(0, 40))), "0", False)
-                   for t, row, col in layouts[layout]]
+        if consistent:
+            values = random_values(rng, layout)
+            for key in rng.sample(t3_cells[layout], rng.choice(MISPRINTS)):
+                values[key] += rng.randint(1, 9)
+            blank = rng.random() < 0.5  # zeros printed blank, as many reports print them
+            r.cells = [CellValue(t, row, col, v, "" if blank and v == 0 else printed(v), blank and v == 0, origin)
+                       for (t, row, col), origin in origins[layout] for v in (values[t, row, col],)]
+        else:
+            r.cells = [CellValue(t, row, col, rng.choice((0, 0, 0, rng.randint(0, 40))), "0", False)
+                       for t, row, col in layouts[layout]]
         r.checks = run_rules(r.cells, layout)
         r.output_sha256 = output_sha256(r)  # part of parsing, like the checks
         yield r
