@@ -1,9 +1,11 @@
-"""Each report version's headline figures (``report_figures``), computed once when it is loaded.
+"""Filling ``report_figures`` for reports already stored without figures (migration 006, and
+benchmarks that build a warehouse in SQL).
 
-A report's cells and rule outcomes never change after its load, so its figures (applications
-received, how they were answered, reviews and suits per forum, failing rules) are computed in
-the transaction that loads it, by ``sql/figures.sql``; ``v_summary`` and ``v_yoy`` then read one
-row per report instead of aggregating every cell of a national warehouse.
+A report loaded from a part brings its figures with it: transform/figures.py computes them
+where the report is parsed, and the loader copies them. Reports loaded before schema version 6
+had none; the migration computes theirs in bulk with ``sql/figures.sql`` (the same figures, in
+SQL: a Python pass over every stored cell would take minutes where the query takes seconds).
+``tests/test_figures.py`` checks that both give the same figures.
 
 >>> fill_figures(con, first_report_id, last_report_id)  # doctest: +SKIP
 """
@@ -25,5 +27,5 @@ def _figures_sql() -> str:
 
 
 def fill_figures(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> None:
-    """Compute the figures of the reports ``lo``..``hi`` (their cells and checks are stored)."""
+    """Compute the figures of the stored reports ``lo``..``hi`` (their cells and checks are stored)."""
     con.execute("INSERT INTO report_figures BY NAME " + _figures_sql(), {"lo": lo, "hi": hi}).fetchall()

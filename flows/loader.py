@@ -28,11 +28,11 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from gongkai.flows.figures import fill_figures
 from gongkai.flows.identity import agency_key
 from gongkai.flows.parts import (CELL_COLUMNS, CHECK_COLUMNS, Incoming, Part, PartFiles, as_date, heads_of,
                                  is_local, part_of, read_reports)
 from gongkai.transform.agency import Region, agency_identity, level_of, normalize_name, resolve_regions
+from gongkai.transform.figures import FIGURES
 from gongkai.transform.models import STATUS_RANK, ParseResult, output_sha256
 
 __all__ = ["Incoming", "LoadSummary", "Loader", "report_key"]
@@ -196,14 +196,15 @@ class Loader:
         if keep is not None:
             heads = [h for h in heads if keep(h[1])]
         if isinstance(part, Part):
-            self.con.register("_gk_pcells", part.cells)
-            self.con.register("_gk_pchecks", part.checks)
+            names = ("_gk_preports", "_gk_pcells", "_gk_pchecks")
+            for name, table in zip(names, (part.reports, part.cells, part.checks)):
+                self.con.register(name, table)
             try:
-                return self._write_each(heads, "_gk_pcells", "_gk_pchecks")
+                return self._write_each(heads, *names)
             finally:
-                self.con.unregister("_gk_pcells")
-                self.con.unregister("_gk_pchecks")
-        sources = [self._read_sql(files, offsets, table) for table in ("cells", "checks")]
+                for name in names:
+                    self.con.unregister(name)
+        sources = [self._read_sql(files, offsets, table) for table in ("reports", "cells", "checks")]
         if len(files) == 1:
             return self._write_each(heads, *sources)
         try:
@@ -232,10 +233,10 @@ class Loader:
             selects.append(f"SELECT * REPLACE (item + {offset} AS item) FROM read_parquet('{path}')")
         return "(" + " UNION ALL ".join(selects) + ")"
 
-    def _write_each(self, heads: list[Head], cells: str, checks: str) -> LoadSummary:
+    def _write_each(self, heads: list[Head], reports: str, cells: str, checks: str) -> LoadSummary:
         try:
             with _no_gc():
-                return self._write(heads, cells, checks)
+                return self._write(heads, reports, cells, checks)
         except duckdb.Error as exc:
             if len(heads) <= 1:
                 source = heads[0][1].result.source if heads else "(an empty part)"
@@ -244,7 +245,7 @@ class Loader:
             log.warning("batch of %d failed (%s); loading one by one", len(heads), exc)
             summary = LoadSummary()
             for head in heads:
-                summary.add(self._write_each([head], cells, checks))
+                summary.add(self._write_each([head], reports, cells, checks))
             return summary
 
     # -- planning ---------------------------------------------------------------------------------
@@ -386,7 +387,7 @@ class Loader:
                     plan.promote.remove(rid)
 
     # -- writing ----------------------------------------------------------------------------------
-    def _write(self, heads: list[Head], cells_sql: str, checks_sql: str) -> LoadSummary:
+    def _write(self, heads: list[Head], reports_sql: str, cells_sql: str, checks_sql: str) -> LoadSummary:
         summary = LoadSummary()
         saved = (dict(self.agency_ids), self.next_report_id, self.next_agency_id)
         items = [it for _, it, _ in heads]
@@ -418,8 +419,9 @@ class Loader:
             con.execute(f"INSERT INTO check_result (report_id, {cols}) SELECT m.report_id, "
                         f"{', '.join('c.' + c for c in CHECK_COLUMNS)} FROM {checks_sql} c "
                         "JOIN _gk_items m ON c.item = m.item")
-            if planned:  # the batch's report ids are consecutive, above every earlier one
-                fill_figures(con, min(p.report_id for p in planned), max(p.report_id for p in planned))
+            # each report's figures, computed where it was parsed (transform/figures.py)
+            con.execute(f"INSERT INTO report_figures (report_id, {', '.join(FIGURES)}) SELECT m.report_id, "
+                        f"{', '.join('r.' + c for c in FIGURES)} FROM {reports_sql} r JOIN _gk_items m ON r.item = m.item")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -7,7 +7,8 @@ table and copies ``cells`` and ``checks`` into the warehouse with one ``INSERT �
 
 - ``reports``: one row per report of the batch: ``item`` (its index in the batch), where it
   came from (``source_url``, ``fetched_at``, ``source_name``, ``place``), what the parse found
-  (agency, year, layout, title, …, status, warnings, uncertain, hashes) and ``n_cells``;
+  (agency, year, layout, title, …, status, warnings, uncertain, hashes), ``n_cells`` and the
+  report's headline figures (transform/figures.py: computed here, not by the writer);
 - ``cells``: ``item`` and the cell's codes, value, printed text, provenance and glued run;
 - ``checks``: ``item`` and the rule's place and outcome.
 
@@ -37,6 +38,7 @@ from typing import TypeVar
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gongkai.transform.figures import FIGURES, figures_of
 from gongkai.transform.models import CellValue, Check, ParseResult, output_sha256
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,9 @@ REPORT_SCHEMA = pa.schema([
     ("warnings", pa.list_(pa.string())), ("uncertain", pa.list_(pa.string())), ("form", pa.string()),
     ("encoding", pa.string()), ("sha256", pa.string()), ("output_sha256", pa.string()),
     ("parser_version", pa.string()), ("n_cells", pa.int32()),
+    *((name, pa.int64()) for name in FIGURES[:-1]), ("failing_rules", pa.list_(pa.string())),
 ])
+HEAD_COLUMNS = REPORT_SCHEMA.names[:20]  # what planning reads back (the rest: the report's figures)
 CELL_SCHEMA = pa.schema([
     ("item", pa.int32()), ("table_code", pa.string()), ("row_code", pa.string()), ("col_code", pa.string()),
     ("value", pa.float64()), ("empty", pa.bool_()), ("raw", pa.string()), ("table_index", pa.int32()),
@@ -138,8 +142,14 @@ def _places(checks: list[Check]) -> tuple[pa.Array, ...]:
     return _string_arrays(_place_cache, tuple(map(_PLACE, checks)), 2)
 
 
+def _figure_columns(results: list[ParseResult]) -> dict[str, list[object]]:
+    figures = [figures_of(r.cells, (c.rule for c in r.checks if c.status == "fail")) for r in results]
+    return {name: [f[name] for f in figures] for name in FIGURES}
+
+
 def _report_table(items: list[Incoming]) -> pa.Table:
     rs = [it.result for it in items]
+    figures = _figure_columns(rs)
     return pa.table({
         "item": pa.array(range(len(items)), pa.int32()),
         "source": pa.array([r.source for r in rs], pa.string()),
@@ -161,6 +171,7 @@ def _report_table(items: list[Incoming]) -> pa.Table:
         "output_sha256": pa.array([r.output_sha256 or output_sha256(r) for r in rs], pa.string()),
         "parser_version": pa.array([r.parser_version for r in rs], pa.string()),
         "n_cells": pa.array([len(r.cells) for r in rs], pa.int32()),
+        **{name: pa.array(figures[name], REPORT_SCHEMA.field(name).type) for name in FIGURES},
     }, schema=REPORT_SCHEMA)
 
 
@@ -256,10 +267,10 @@ def file_part(result: ParseResult) -> tuple[Part, str | None]:
 
 def heads_of(reports: pa.Table) -> list[tuple[int, Incoming, int]]:
     """The reports of a part as cell-less parse results (for planning versions)."""
-    c = reports.to_pydict()
+    c = reports.select(HEAD_COLUMNS).to_pydict()
     out = []
     for (item, source, url, fetched, source_name, place, agency, year, layout, title, published, status,
-         warnings, uncertain, form, encoding, sha, output, version, n_cells) in zip(*(c[n] for n in REPORT_SCHEMA.names)):
+         warnings, uncertain, form, encoding, sha, output, version, n_cells) in zip(*(c[n] for n in HEAD_COLUMNS)):
         result = ParseResult(source=source, agency=agency, year=year, layout=layout, title=title,
                              publication_date=published, status=status, warnings=warnings or [],
                              uncertain=uncertain or [], form=form, encoding=encoding, sha256=sha,

@@ -52,8 +52,8 @@ GROUP BY agency, year, layout, row_code, report_id;
 -- row's 总计 printed blank while its applicant columns hold numbers is NULL too. `complete`
 -- says every figure is there; status, failing rules and cells left out sit beside them.
 -- Table 四's rates are per forum: corrected / (upheld + corrected + other) of that forum.
--- Each report's figures are computed from its cells when it is loaded (sql/figures.sql, into
--- report_figures), so this view reads one row per report.
+-- Each report's figures are computed from its cells where it is parsed (transform/figures.py)
+-- and loaded with it into report_figures, so this view reads one row per report.
 CREATE OR REPLACE VIEW v_summary AS
 SELECT
     r.agency, r.year, r.layout, r.report_id, r.status,

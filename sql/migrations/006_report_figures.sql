@@ -1,7 +1,8 @@
--- Schema version 6: the headline figures of each report version (sql/figures.sql), computed
--- when the report is loaded, so that v_summary and v_yoy read one row per report instead of
--- aggregating every cell of the warehouse. gongkai fills the table for the reports already
--- loaded right after this migration (from the same sql/figures.sql).
+-- Schema version 6: the headline figures of each report version (transform/figures.py),
+-- computed where the report is parsed and loaded with it, so that v_summary and v_yoy read
+-- one row per report instead of aggregating every cell of the warehouse. gongkai fills the
+-- table for the reports already loaded right after this migration (sql/figures.sql, from
+-- their stored cells and checks).
 CREATE TABLE report_figures (
     report_id                    BIGINT PRIMARY KEY,
     applications_received        BIGINT,
