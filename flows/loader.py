@@ -29,8 +29,8 @@ import duckdb
 import pyarrow as pa
 
 from gongkai.flows.identity import agency_key
-from gongkai.flows.parts import (CELL_COLUMNS, CHECK_COLUMNS, Incoming, Part, PartFiles, as_date, heads_of,
-                                 is_local, part_of, read_reports)
+from gongkai.flows.parts import (CELL_COLUMNS, CHECK_COLUMNS, HEAD_COLUMNS, Incoming, Part, PartFiles, as_date,
+                                 heads_of, is_local, part_of, read_reports)
 from gongkai.transform.agency import Region, agency_identity, level_of, normalize_name, resolve_regions
 from gongkai.transform.figures import FIGURES
 from gongkai.transform.models import STATUS_RANK, ParseResult, output_sha256
@@ -190,7 +190,7 @@ class Loader:
             heads, offsets = [], []
             for f in files:  # the items of several parts are numbered on, part after part
                 offsets.append(len(heads))
-                heads.extend((offsets[-1] + i, it, n) for i, it, n in heads_of(read_reports(f)))
+                heads.extend((offsets[-1] + i, it, n) for i, it, n in heads_of(read_reports(f, HEAD_COLUMNS)))
         if places is not None:
             heads = [(i, it if it.place else _placed(it, places(it)), n) for i, it, n in heads]
         if keep is not None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from operator import attrgetter, itemgetter
@@ -52,16 +52,18 @@ A = TypeVar("A")
 TABLES = ("reports", "cells", "checks")
 ROW_GROUP = 65_536  # rows per Parquet row group: DuckDB reads the groups of a part in parallel
 
-REPORT_SCHEMA = pa.schema([
+_HEAD_FIELDS = [
     ("item", pa.int32()), ("source", pa.string()), ("source_url", pa.string()), ("fetched_at", pa.timestamp("us")),
     ("source_name", pa.string()), ("place", pa.string()), ("agency", pa.string()), ("year", pa.int32()),
     ("layout", pa.string()), ("title", pa.string()), ("publication_date", pa.string()), ("status", pa.string()),
     ("warnings", pa.list_(pa.string())), ("uncertain", pa.list_(pa.string())), ("form", pa.string()),
     ("encoding", pa.string()), ("sha256", pa.string()), ("output_sha256", pa.string()),
     ("parser_version", pa.string()), ("n_cells", pa.int32()),
-    *((name, pa.int64()) for name in FIGURES[:-1]), ("failing_rules", pa.list_(pa.string())),
+]
+HEAD_COLUMNS = tuple(name for name, _ in _HEAD_FIELDS)  # what planning reads back
+REPORT_SCHEMA = pa.schema([  # … and the report's figures, which the writer copies as they are
+    *_HEAD_FIELDS, *((name, pa.list_(pa.string()) if name == "failing_rules" else pa.int64()) for name in FIGURES),
 ])
-HEAD_COLUMNS = REPORT_SCHEMA.names[:20]  # what planning reads back (the rest: the report's figures)
 CELL_SCHEMA = pa.schema([
     ("item", pa.int32()), ("table_code", pa.string()), ("row_code", pa.string()), ("col_code", pa.string()),
     ("value", pa.float64()), ("empty", pa.bool_()), ("raw", pa.string()), ("table_index", pa.int32()),
@@ -267,7 +269,7 @@ def file_part(result: ParseResult) -> tuple[Part, str | None]:
 
 def heads_of(reports: pa.Table) -> list[tuple[int, Incoming, int]]:
     """The reports of a part as cell-less parse results (for planning versions)."""
-    c = reports.select(HEAD_COLUMNS).to_pydict()
+    c = reports.select(list(HEAD_COLUMNS)).to_pydict()
     out = []
     for (item, source, url, fetched, source_name, place, agency, year, layout, title, published, status,
          warnings, uncertain, form, encoding, sha, output, version, n_cells) in zip(*(c[n] for n in HEAD_COLUMNS)):
@@ -314,11 +316,12 @@ def write_part(part: Part, root: str, name: str | None = None) -> PartFiles:
     return PartFiles(url, part.reports.num_rows, part.cells.num_rows)
 
 
-def read_reports(files: PartFiles) -> pa.Table:
-    """The ``reports`` table of a written part (small: one row per report)."""
+def read_reports(files: PartFiles, columns: Sequence[str] | None = None) -> pa.Table:
+    """The ``reports`` table of a written part (small: one row per report), or some of its
+    ``columns``."""
     fs, path = _fs(files.path("reports"))
     with fs.open(path, "rb") as f:
-        return pq.read_table(f)
+        return pq.read_table(f, columns=list(columns) if columns is not None else None)
 
 
 def remove_part(files: PartFiles) -> None:

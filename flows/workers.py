@@ -38,7 +38,7 @@ def _worker_start() -> None:
 def worker_context(start_method: str | None = None) -> BaseContext:
     """How parse worker processes start: forked while this process has a single thread
     (cheapest), else from a fork server (fork is unsafe beside the threads Prefect and httpx
-    run), which has this module imported once."""
+    run), which has the parsing (gongkai.flows.parsing) imported once."""
     method = start_method or ("fork" if threading.active_count() == 1 else "forkserver")
     context = multiprocessing.get_context(method)
     if method == "forkserver":

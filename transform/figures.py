@@ -51,7 +51,7 @@ def figures_of(cells: Iterable[tuple], failing: Iterable[str]) -> dict[str, obje
     CellValue is one), ``failing``: the rules its checks fail (repeats allowed)."""
     totals: dict[str, list[tuple[float, bool]]] = {}
     others: dict[str, float] = {}
-    t4: dict[tuple[str, str], int | None] = {}
+    t4: dict[tuple[str, str], list[int | None]] = {}
     for cell in cells:
         table, row, col, value, _, empty = cell[:6]
         if table == "t3":
@@ -60,9 +60,7 @@ def figures_of(cells: Iterable[tuple], failing: Iterable[str]) -> dict[str, obje
             else:
                 others[row] = others.get(row, 0) + value
         elif table == "t4":
-            whole = _whole(value)
-            if (row, col) not in t4 or (whole is not None and (t4[row, col] is None or whole > t4[row, col])):
-                t4[row, col] = whole  # the largest of repeated cells, as max() in SQL
+            t4.setdefault((row, col), []).append(_whole(value))
     v: dict[str, int | None] = {}
     for row, found in totals.items():
         if len(found) != 1:
@@ -78,8 +76,8 @@ def figures_of(cells: Iterable[tuple], failing: Iterable[str]) -> dict[str, obje
     else:
         known = [x for row, x in v.items() if row.startswith("other_") and x is not None]
         out["other_handling"] = sum(known) if len(known) == 3 else None
-    for name, key in T4_FIGURES.items():
-        out[name] = t4.get(key)
+    for name, key in T4_FIGURES.items():  # of repeated cells the largest whole one, as max() in SQL
+        out[name] = max((x for x in t4.get(key, ()) if x is not None), default=None)
     rules = sorted(set(failing))
     out["failing_rules"] = rules or None
     return {name: out[name] for name in FIGURES}

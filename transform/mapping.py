@@ -666,8 +666,9 @@ _T4_HEADER_WORDS = ("结果维持", "结果纠正", "其他结果", "尚未审�
 
 def _t4_blank_row(label: str) -> bool:
     """Whether a row of table 四 with no numbers, only empty cells, is one of its rows printed
-    blank: it has no label (the values under the header), or one naming one forum and no result. A header row is not (行政复议 | 行政诉讼 over
-    the forums, 结果维持 … 总计 over the results), though a grid pads it with empty cells."""
+    blank: it has no label (the values under the header), or one naming one forum and no
+    result. A header row is not (行政复议 | 行政诉讼 over the forums, 结果维持 … 总计 over the
+    results), though a grid pads it with empty cells."""
     text = "".join(label.split())
     if not text:
         return True  # the row of fifteen values under the header, printed blank
