@@ -226,6 +226,22 @@ def test_attachments_and_metadata_of_a_report_page():
     assert attachments_of(url, b"%PDF-1.4 binary \x00\x01 .pdf") == []  # a PDF served as a page: no links, no error
 
 
+def test_the_crawls_reading_of_attachments_finds_what_the_whole_tree_does():
+    """attachments_of builds only <a>, <iframe>, <embed> and <object>: on the real pages it
+    finds the same files, in the same order, as a reading of the whole page."""
+    url = "https://www.example.gov.cn/zwgk/nb/t20240120_1.html"
+    pages = [p.read_bytes() for p in sorted((FIXTURES / "real").glob("*.htm*"))]
+    pages.append('<html><body><table><tr><td><p>附件：<a href="a.pdf"><span>年报</span>.pdf</a></p></td></tr></table>'
+                 '<object data="/f/b.ofd"></object><embed src="/v/viewer.html?file=%2Ff%2Fc.pdf">'
+                 '<a href="a.pdf">again</a></body></html>'.encode())
+    with_files = 0
+    for data in pages:
+        whole = [link.url for link in read_page(url, data).attachments]
+        assert attachments_of(url, data) == whole
+        with_files += bool(whole)
+    assert with_files >= 2  # 045.html links its report as a file
+
+
 # -- the sources file ---------------------------------------------------------------------------------------
 
 def test_shipped_sources_file_is_valid():

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urljoin
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, SoupStrainer, Tag
 
 from gongkai.transform.decode import decode_bytes
 from gongkai.transform.errors import ParseFailure
@@ -108,10 +108,11 @@ def page_text(data: bytes | str) -> str:
         raise ListingError(f"not a list page: {exc}") from exc
 
 
-def soup_of(data: bytes | str) -> BeautifulSoup:
-    """A BeautifulSoup tree of a page or fragment (lxml builder)."""
+def soup_of(data: bytes | str, parse_only: SoupStrainer | None = None) -> BeautifulSoup:
+    """A BeautifulSoup tree of a page or fragment (lxml builder); ``parse_only``: build only
+    the elements it matches (and what they hold)."""
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", page_text(data))
-    return BeautifulSoup(text, "lxml")
+    return BeautifulSoup(text, "lxml", parse_only=parse_only)
 
 
 def select(root: BeautifulSoup | Tag, selector: str, what: str, listing: Listing | None = None) -> list[Tag]:
