@@ -79,8 +79,7 @@ def repeat_part(tmpl: Path, out: Path, n: int) -> None:
 
 def load_size(work: Path, n_reports: int) -> dict[str, object]:
     """Load ``n_reports`` (rounded to whole parts) into a fresh warehouse; runs in its own process."""
-    import resource
-
+    from bench.memory import peak_mb
     from bench.warehouse_bench import query_times
     from gongkai.flows.loader import Loader
     from gongkai.flows.parts import PartFiles
@@ -110,7 +109,7 @@ def load_size(work: Path, n_reports: int) -> dict[str, object]:
     queries = query_times(con, 3)
     con.close()
     out = {"reports": parts * TEMPLATE_REPORTS, "cells": cells, "load_s": loading, "size_mb": db.stat().st_size / 2**20,
-           "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "queries": queries}
+           "peak_mb": peak_mb(), "queries": queries}
     db.unlink()
     return out
 

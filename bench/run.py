@@ -66,14 +66,15 @@ def html_inputs(n_generated: int) -> list[tuple[str, bytes]]:
 
 
 _PEAK_SCRIPT = """
-import resource, sys
+import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
+from bench.memory import peak_mb
 from bench.run import html_inputs
 from gongkai.transform.parse import parse_report
 for name, data in html_inputs(int(sys.argv[2])):
     parse_report(data, name + ".html")
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(peak_mb())
 """
 
 
@@ -234,12 +235,13 @@ def bench_files(repeat: int) -> None:
 
 
 _SCAN_PEAK_SCRIPT = """
-import resource, sys
+import sys
 from pathlib import Path
+from bench.memory import peak_mb
 from gongkai.devtools.scans import image_only_pdf
 from gongkai.transform.parse import parse_report
 parse_report(image_only_pdf(Path(sys.argv[1]).read_bytes()), "scan.pdf")
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(peak_mb())
 """
 
 

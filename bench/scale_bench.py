@@ -22,12 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 YEARS = list(range(2019, 2026))
 
 STEP = r"""
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 step, data = sys.argv[1], Path(sys.argv[2])
+sys.path.insert(0, sys.argv[3])
+from bench.memory import peak_mb
 from gongkai.flows.warehouse import run_checks, warehouse
 from gongkai.flows.exporter import export
 from gongkai.paths import SQL_DIR
@@ -42,7 +45,7 @@ elif step == "export":
         s = export(con, data / "export", data_dir=data)
         out.update(written=s.years_written, reused=s.years_reused, cells=s.cells)
 out["seconds"] = time.perf_counter() - t
-out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out["peak_mb"] = peak_mb()
 print("RESULT " + json.dumps(out))
 """
 
@@ -116,7 +119,8 @@ def change_one_year(data: Path, year: int) -> None:
 
 
 def step(name: str, data: Path) -> dict[str, object]:
-    out = subprocess.run([sys.executable, "-c", STEP, name, str(data)], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", STEP, name, str(data), str(ROOT)], capture_output=True, text=True,
+                         check=True)
     return json.loads(next(line for line in out.stdout.splitlines() if line.startswith("RESULT "))[7:])
 
 
