@@ -5,6 +5,7 @@ clock), and the bytes an unchanged re-crawl transfers as a fraction of the first
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -36,6 +37,12 @@ def _flow_crawl(sources_file: Path, data_dir: Path, options: FetchOptions) -> tu
     return time.perf_counter() - t0, int(outcome.summary["pages_fetched"]) + int(outcome.summary["not_modified"])
 
 
+def _cpu() -> tuple[float, float, float]:
+    """CPU seconds so far: this process (user + kernel), its kernel share, its ended children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, own.ru_stime, children.ru_utime + children.ru_stime
+
+
 def bench_crawl(reports_per_portal: int = 60) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="gongkai-crawl-bench-"))
     sources_file = tmp / "sources.toml"
@@ -47,9 +54,11 @@ def bench_crawl(reports_per_portal: int = 60) -> None:
         server.stdout.readline()  # the portal's URL: it is up
         sources = load_sources(sources_file)
         options = FetchOptions(timeout=10.0)
+        before = _cpu()
         t0 = time.perf_counter()
         first = nightly(sources, tmp / "data", options=options, do_export=False)
         elapsed = time.perf_counter() - t0
+        own, own_kernel, workers = (b - a for a, b in zip(before, _cpu()))
         t0 = time.perf_counter()
         second = nightly(sources, tmp / "data", options=options, do_export=False)
         elapsed2 = time.perf_counter() - t0
@@ -62,6 +71,8 @@ def bench_crawl(reports_per_portal: int = 60) -> None:
     print(f"\n== crawl: simulated portal, {first.portals} portals, delay 0 ==")
     print(f"first crawl: {pages} pages ({first.new} reports parsed and loaded) in {elapsed:.2f} s "
           f"= {pages / elapsed:.0f} pages/s (target ≥ 200)")
+    print(f"  CPU: the crawling process {own:.2f} s (in the kernel {own_kernel:.2f} s), its parse workers "
+          f"{workers:.2f} s: {(own + workers) / elapsed / (os.cpu_count() or 1):.0%} of {os.cpu_count()} cores")
     print(f"the same as the Prefect flow (tasks per source, parse batches, load, export): {flow_pages} pages in "
           f"{flow_elapsed:.2f} s = {flow_pages / flow_elapsed:.0f} pages/s")
     print(f"unchanged re-crawl: {second.not_modified} answers 304 in {elapsed2:.2f} s; "
