@@ -1,5 +1,9 @@
 """Benchmarks (``make bench``): ratios against a baseline measured in the same run.
 
+Each benchmark runs in a Python process of its own, as each gongkai command does, so that one
+that ran before (the OCR models, a large parse heap) does not weigh on the next one's figures;
+``--only NAME`` runs one of them in this process.
+
 Warehouse: load throughput (cells/s, target ≥ 1 million) for 100,000 generated reports
 (about 20 million cells), file size (target < 1 GB), and the median time of five typical
 analyst queries (target < 0.5 s each).
@@ -29,6 +33,7 @@ import argparse
 import gc
 import io
 import statistics
+import subprocess
 import sys
 import time
 import warnings
@@ -79,8 +84,6 @@ print(peak_mb())
 
 
 def bench_parse(n_generated: int, repeat: int) -> None:
-    import subprocess
-
     import pandas as pd
 
     inputs = html_inputs(n_generated)
@@ -141,7 +144,6 @@ def bench_parse_cli(copies: int, n_generated: int, repeat: int = 3) -> None:
     """End to end, process start included: ``gongkai parse --json`` over a folder of pages
     against a Python process that imports pandas and runs ``read_html`` on the same files."""
     import shutil
-    import subprocess
     import tempfile
 
     gongkai = [str(Path(sys.executable).parent / "gongkai")]
@@ -248,8 +250,6 @@ print(peak_mb())
 def bench_scans(repeat: int) -> None:
     """Scans read by OCR: time per page of 101.pdf rendered to an image-only PDF (144 dpi),
     against the same PDF read from its text layer; and the peak memory of a process reading it."""
-    import subprocess
-
     from gongkai.devtools.scans import image_only_pdf
     from gongkai.transform.pdf_reader import read_pdf
     from gongkai.transform.scan_reader import ocr_available
@@ -278,24 +278,28 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="timing repeats per report (best is kept)")
     ap.add_argument("--reports", type=int, default=100_000,
                     help="generated reports loaded into the warehouse benchmark (default 100000 ≈ 20 million cells)")
-    ap.add_argument("--only", choices=("parse", "parse-cli", "glued", "files", "scans", "warehouse", "crawl"),
-                    help="run one benchmark")
+    ap.add_argument("--only", choices=tuple(_SECTIONS), help="run one benchmark in this process")
     args = ap.parse_args()
-    if args.only in (None, "parse"):
-        bench_parse(args.generated, args.repeat)
-    if args.only in (None, "parse", "parse-cli"):
-        bench_parse_cli(80, 4 * args.generated)
-    if args.only in (None, "glued"):
-        bench_glued(args.generated)
-    if args.only in (None, "files"):
-        bench_files(args.repeat)
-    if args.only in (None, "scans"):
-        bench_scans(args.repeat)
-    if args.only in (None, "crawl"):
-        bench_crawl()
-    if args.only in (None, "warehouse"):
-        bench_warehouse(args.reports)
+    if args.only is not None:
+        _SECTIONS[args.only](args)
+        return
+    # each benchmark in a process of its own, as each gongkai command is: one that ran before
+    # (the OCR models, a parse's heap) must not weigh on the next one's figures
+    for name in _SECTIONS:
+        sys.stdout.flush()
+        subprocess.run([sys.executable, __file__, "--only", name, "--generated", str(args.generated),
+                        "--repeat", str(args.repeat), "--reports", str(args.reports)], check=True)
 
+
+_SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "parse": lambda a: bench_parse(a.generated, a.repeat),
+    "parse-cli": lambda a: bench_parse_cli(80, 4 * a.generated),
+    "glued": lambda a: bench_glued(a.generated),
+    "files": lambda a: bench_files(a.repeat),
+    "scans": lambda a: bench_scans(a.repeat),
+    "crawl": lambda a: bench_crawl(),
+    "warehouse": lambda a: bench_warehouse(a.reports),
+}
 
 if __name__ == "__main__":
     main()
