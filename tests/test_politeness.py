@@ -279,7 +279,12 @@ def test_soak_two_hundred_hosts_with_mixed_faults(tmp_path, monkeypatch):
     # no request to a host started closer to the previous one than the host's delay ...
     client = [b - a for times in starts.values() for a, b in zip(times, times[1:])]
     assert client and min(client) >= SOAK_DELAY - 0.001, min(client)
-    # ... and the servers saw the same, less what a loaded machine takes to hand a new connection to
-    # one of 200 servers' threads (up to ~0.11 s seen; before the fix requests arrived 60 ms apart)
-    gaps = [b - a for times in hits for a, b in zip(times, times[1:])]
-    assert gaps and min(gaps) >= SOAK_DELAY / 2, min(gaps)
+    # ... and the servers saw the same, less what a loaded machine takes to hand a request to one
+    # of 200 servers' threads: a request held there arrives late and the next one looks early
+    # (0.22 s seen once on a loaded machine). A fault between the scheduler and the wire bunches
+    # requests systematically (before the fix they arrived 60 ms apart), so the servers may see
+    # no more than one gap in a hundred under half the delay, and their median gap is the delay.
+    gaps = sorted(b - a for times in hits for a, b in zip(times, times[1:]))
+    short = [g for g in gaps if g < SOAK_DELAY / 2]
+    assert gaps and len(short) <= len(gaps) // 100, (len(short), len(gaps), short[:5])
+    assert gaps[len(gaps) // 2] >= SOAK_DELAY - 0.001, gaps[len(gaps) // 2]
