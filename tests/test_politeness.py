@@ -281,7 +281,7 @@ def test_soak_two_hundred_hosts_with_mixed_faults(tmp_path, monkeypatch):
     assert client and min(client) >= SOAK_DELAY - 0.001, min(client)
     # ... and the servers saw the same, less what a loaded machine takes to hand a request to one
     # of 200 servers' threads: a request held there arrives late and the next one looks early
-    # (0.22 s seen once on a loaded machine). A fault between the scheduler and the wire bunches
+    # (a gap of 0.076 s for the 0.3 s delay, seen once on a loaded machine). A fault between the scheduler and the wire bunches
     # requests systematically (before the fix they arrived 60 ms apart), so the servers may see
     # no more than one gap in a hundred under half the delay, and their median gap is the delay.
     gaps = sorted(b - a for times in hits for a, b in zip(times, times[1:]))
