@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Text that, alone in a numeric cell, means "nothing to report" (read as 0, empty=True).
 EMPTY_MARKERS = frozenset({"", "/", "\\", "-", "--", "—", "——", "–", "―", "─", "无", "空", "null", "0/"})
@@ -32,6 +33,7 @@ _DIGIT_GAP_RE = re.compile(r"\d \d")
 _MAX_NUMBER_LEN = 60
 _MAX_DIGITS = 200  # a glued row of table 四 (15 cells) fits; a run longer than this is not a number
 _CJK_STARTS = frozenset("无空增减")
+_CACHED = 8192  # distinct cell texts whose reading is kept (a worker's batches share most of them)
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,12 @@ def normalize_text(text: str) -> str:
     return collapse_space(nfkc(text))
 
 
+@lru_cache(maxsize=_CACHED)
 def parse_number(text: str) -> Number | None:
-    """Parse one cell's text as a number, or return None when it is not numeric."""
+    """Parse one cell's text as a number, or return None when it is not numeric.
+
+    Pure, and its Number is frozen, so answers are kept: a report's tables print the same few
+    texts ("0", "1", "/", a header's words) hundreds of times, and each is read once."""
     if text.isdigit() and text.isascii():  # the common case, fast
         # a digit run this long is no count: cells that ran together (split by the glued solver) or junk
         return Number(int(text), False, "", text) if len(text) <= _MAX_DIGITS else None
