@@ -71,7 +71,7 @@ def parse_number(text: str) -> Number | None:
     """Parse one cell's text as a number, or return None when it is not numeric.
 
     Pure, and its Number is frozen, so answers are kept: a report's tables print the same few
-    texts ("0", "1", "/", a header's words) hundreds of times, and each is read once."""
+    texts ("0", "1", "/", a header's words) hundreds of times, and each is read once while kept."""
     if text.isdigit() and text.isascii():  # the common case, fast
         # a digit run this long is no count: cells that ran together (split by the glued solver) or junk
         return Number(int(text), False, "", text) if len(text) <= _MAX_DIGITS else None
