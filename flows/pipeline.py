@@ -236,6 +236,7 @@ class NightlyRun:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.archive.close()
         _end_parts(self.data_dir, self.parts)
         self._warehouse.__exit__(*exc)  # type: ignore[arg-type]
 
@@ -465,7 +466,7 @@ def reparse(data_dir: Path, progress: Progress | None = None, *, rebuild: bool =
 
 
 def _record_of(entry: IndexEntry, archive: RawArchive) -> FetchRecord:
-    size = archive.path(entry.sha256).stat().st_size if archive.has(entry.sha256) else 0
+    size = archive.stored_size(entry.sha256) or 0
     fetched = datetime.fromisoformat(entry.fetched_at) if entry.fetched_at else datetime.now(UTC).replace(tzinfo=None)
     return FetchRecord(url=entry.url, kind=entry.kind, source_name=entry.source_name, final_url=entry.final_url,
                        status_code=200, etag=entry.etag, last_modified=entry.last_modified,
