@@ -37,10 +37,8 @@ _MARK = "\ue000"  # a private-use character as the table placeholder
 _CONTROL_TABLE = bytes(0x20 if b in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F) else b for b in range(256))
 
 
-def _span(el: etree._Element, name: str) -> int:
-    value = el.get(name)
-    if value is None:
-        return 1
+def _span(value: str) -> int:
+    """A rowspan or colspan attribute's count (1 unless it is a whole number; at most _MAX_SPAN)."""
     value = value.strip()
     if not value.isdigit():
         return 1
@@ -69,26 +67,29 @@ def build_grid(table: etree._Element, index: int) -> tuple[Grid, list[Line]]:
     is repeated in each of them (it is the context of every row), a number only in its first.
     """
     grid: list[list[tuple[int, int, str] | None]] = []
+    tostring = etree.tostring
     for r, tr in enumerate(_direct_rows(table)):
-        while len(grid) <= r:
+        if len(grid) <= r:
             grid.append([])
         row = grid[r]
         c = 0
         for td in tr.iterchildren("td", "th"):
             while c < len(row) and row[c] is not None:
                 c += 1
-            text = _cell_text(td)
-            rs = _span(td, "rowspan") if td.get("rowspan") is not None else 1
-            cs = _span(td, "colspan") if td.get("colspan") is not None else 1
-            slot = (r, c, text)
+            text = " ".join(tostring(td, method="text", encoding="unicode", with_tail=False).split())
+            rowspan, colspan = td.get("rowspan"), td.get("colspan")
+            rs = 1 if rowspan is None else _span(rowspan)
+            cs = 1 if colspan is None else _span(colspan)
             if rs == 1 and cs == 1:  # the common cell: one place
                 if c < len(row):
-                    row[c] = slot
+                    row[c] = (r, c, text)
                 else:
-                    row.extend([None] * (c - len(row)))
-                    row.append(slot)
+                    if c > len(row):
+                        row.extend([None] * (c - len(row)))
+                    row.append((r, c, text))
                 c += 1
                 continue
+            slot = (r, c, text)
             for dr in range(rs):
                 while len(grid) <= r + dr:
                     grid.append([])
@@ -112,13 +113,15 @@ def build_grid(table: etree._Element, index: int) -> tuple[Grid, list[Line]]:
                 continue  # nothing there, or the same cell spanning columns
             last = slot
             r0, c0, text = slot
-            if r0 != r and (not text or parse_number(text) is not None):
-                continue  # a number (or blank) spanning rows belongs to its first row only
-            origin = origins.get((r0, c0))
-            if origin is None:
+            if r0 == r:  # the cell's own row: its origin is new
                 origin = origins[(r0, c0)] = Origin(index, r0, c0)
+            elif not text or parse_number(text) is not None:
+                continue  # a number (or blank) spanning rows belongs to its first row only
+            else:
+                origin = origins[(r0, c0)]
             cells.append(TextCell(text, origin))
-        texts.extend([""] * (n_cols - len(texts)))
+        if len(texts) < n_cols:
+            texts.extend([""] * (n_cols - len(texts)))
         grid_rows.append(texts)
         # A row of blank cells is a row of zeros (table 四 printed empty); a short one is a spacer.
         if len(cells) >= 5 or any(cell.text for cell in cells):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from gongkai.transform.document import Line, Origin, TextCell
 from gongkai.transform.numbers import BLANK, Number, nfkc, parse_number
@@ -23,8 +24,9 @@ from gongkai.transform.numbers import BLANK, Number, nfkc, parse_number
 _NUMBER_RUN_RE = re.compile(r"^[0-9０-９.,]+(?: [0-9０-９.,]+)+$")
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
+    """A value cell and its number (a NamedTuple: a report makes hundreds of them)."""
+
     cell: TextCell
     number: Number
 
@@ -79,20 +81,25 @@ def segment(line: Line, line_index: int) -> list[Record]:
     records: list[Record] = []
     label: list[TextCell] = []
     values: list[Value] = []
+    printed = False  # whether one of ``values`` is printed (not blank)
     for cell in _split_number_runs(line.cells):
-        number = parse_number(cell.text) if cell.text else BLANK
-        if cell.text and number is None:
-            if any(not v.blank for v in values):
-                records.append(_close(label, values, line_index, line))
-                label = []
-            # Blank cells between two labels (or before the first) are empty label columns.
-            values = []
-            label.append(cell)
+        if cell.text:
+            number = parse_number(cell.text)
+            if number is None:
+                if printed:
+                    records.append(_close(label, values, line_index, line))
+                    label = []
+                # Blank cells between two labels (or before the first) are empty label columns.
+                values, printed = [], False
+                label.append(cell)
+                continue
+            printed = True
+        elif not line.in_table:
             continue
-        if not cell.text and not line.in_table:
-            continue
+        else:
+            number = BLANK
         values.append(Value(cell, number))
-    if label or any(not v.blank for v in values) or (line.grid and values):
+    if label or printed or (line.grid and values):
         records.append(_close(label, values, line_index, line))
     return records
 
