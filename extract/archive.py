@@ -43,6 +43,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +79,8 @@ class IndexEntry:
     fetched_at: str | None = None  # ISO 8601, UTC
 
 
-@dataclass(frozen=True)
-class _Place:
-    """Where a body lies in a pack."""
+class _Place(NamedTuple):
+    """Where a body lies in a pack (a tuple: a reader keeps one per body)."""
 
     pack: str  # the pack's file name
     offset: int  # of the body's first byte
@@ -155,10 +155,12 @@ class _Packs:
         except OSError as exc:
             log.warning("the archive pack %s cannot be read: %s", self.folder / name, exc.strerror or exc)
             return
+        pread, match, places = os.pread, _HEADER_RE.match, self.places
         try:
             while pos < size:
-                head = os.pread(fd, _HEADER_MAX, pos)
-                m = _HEADER_RE.match(head)
+                # the header, and the byte before the next one: the newline that ends this record
+                head = pread(fd, _HEADER_MAX, pos)
+                m = match(head)
                 if m is None:
                     if _MAGIC.startswith(head[:len(_MAGIC)]) and b"\n" not in head and pos + len(head) >= size:
                         break  # a record still being written (or cut short by a power cut): not a body yet
@@ -168,10 +170,16 @@ class _Packs:
                 end = start + length + 1
                 if end > size:
                     break  # the body is still being written (or was cut short): not a body yet
-                if os.pread(fd, 1, end - 1) != b"\n":
+                if pread(fd, 1, end - 1) != b"\n":
                     pos = self._past_damage(fd, name, pos, size)
                     continue
-                self.add(m.group(1).decode(), _Place(name, start, length))
+                sha = m.group(1).decode()
+                place = _Place(name, start, length)
+                known = places.get(sha)
+                if known is None:
+                    places[sha] = [place]
+                else:
+                    known.append(place)
                 pos = end
         except OSError as exc:
             log.warning("the archive pack %s cannot be read past byte %d: %s", self.folder / name, pos,
@@ -232,6 +240,7 @@ class RawArchive:
         self._pack = ""
         self._size = 0
         self._unsynced = False  # bytes written since the last fsync
+        self._failed = ""  # why the pack could not be flushed after a failed write (sync() raises it)
         self._unnamed: list[Path] = []  # folders whose new entries are not yet flushed to disk
 
     def path(self, sha256: str) -> Path:
@@ -278,7 +287,7 @@ class RawArchive:
                 try:
                     _write_all(self._fd, (header, data, b"\n"))
                 except OSError:
-                    os.ftruncate(self._fd, start)  # no half record left behind in our own pack
+                    self._abandon_pack(start)
                     raise
             except OSError as exc:
                 raise ArchiveError(f"cannot write to the raw archive {self.root}: {exc.strerror or exc}") from exc
@@ -372,6 +381,22 @@ class RawArchive:
         self._packs.read_to[name] = 0
         self._unnamed.append(folder)
 
+    def _abandon_pack(self, whole: int) -> None:
+        """After a write the disk refused: our pack cut back to its ``whole`` records, flushed and
+        closed (the next body begins a new pack). Should that fail too, the next :meth:`sync`
+        says that the bodies stored since the last one may be lost."""
+        fd, self._fd, self._pack = self._fd, None, ""
+        assert fd is not None
+        try:
+            os.ftruncate(fd, whole)  # no half record left behind in our own pack
+            if self._unsynced:
+                os.fsync(fd)
+            self._unsynced = False
+        except OSError as exc:
+            self._failed = f"{exc.strerror or exc}"
+        finally:
+            os.close(fd)
+
     def _remember(self, sha256: str, data: bytes) -> None:
         self._recent[sha256] = data
         self._recent.move_to_end(sha256)
@@ -415,6 +440,10 @@ class RawArchive:
     def sync(self) -> None:
         """Flush the bodies stored so far to disk, and the names of new packs."""
         with self._packs.lock:
+            if self._failed:
+                failed, self._failed = self._failed, ""
+                raise ArchiveError(f"the raw archive {self.root} could not flush its pack after a failed write "
+                                   f"({failed}): the bodies stored since the last flush may be lost")
             if self._unsynced and self._fd is not None:
                 try:
                     os.fsync(self._fd)

@@ -187,3 +187,34 @@ def test_a_pack_however_damaged_never_gives_wrong_bytes(tmp_path_factory, bodies
         except ArchiveError:
             continue
         assert got == body
+
+
+def test_a_write_the_disk_refuses_leaves_no_half_record(tmp_path):
+    """A full disk, as the kernel reports it (a file-size limit: EFBIG): the body is not stored,
+    the error says so, and the pack holds only whole records."""
+    script = textwrap.dedent(f"""
+        import resource, signal
+        from pathlib import Path
+        from gongkai.extract.archive import ArchiveError, RawArchive
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, hard))
+        a = RawArchive(Path({str(tmp_path)!r}))
+        a.put(b"a" * 600)
+        try:
+            a.put(b"b" * 600)
+        except ArchiveError as exc:
+            print("refused:", exc)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, hard))
+        a.put(b"c" * 600)  # room again: a new pack
+        a.sync()
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "refused: cannot write to the raw archive" in out
+    assert sorted(p.read_bytes() for p in _packs(tmp_path)) == sorted([_record(b"a" * 600), _record(b"c" * 600)])
+    a = RawArchive(tmp_path)
+    assert a.get(hashlib.sha256(b"a" * 600).hexdigest()) == b"a" * 600
+    assert a.get(hashlib.sha256(b"c" * 600).hexdigest()) == b"c" * 600
+    assert not a.has(hashlib.sha256(b"b" * 600).hexdigest())
