@@ -158,7 +158,6 @@ class _Packs:
         pread, match, places = os.pread, _HEADER_RE.match, self.places
         try:
             while pos < size:
-                # the header, and the byte before the next one: the newline that ends this record
                 head = pread(fd, _HEADER_MAX, pos)
                 m = match(head)
                 if m is None:
@@ -239,6 +238,7 @@ class RawArchive:
         self._fd: int | None = None  # the pack this archive appends to
         self._pack = ""
         self._size = 0
+        self._pid = os.getpid()  # the process that opened the pack
         self._unsynced = False  # bytes written since the last fsync
         self._failed = ""  # why the pack could not be flushed after a failed write (sync() raises it)
         self._unnamed: list[Path] = []  # folders whose new entries are not yet flushed to disk
@@ -274,14 +274,14 @@ class RawArchive:
     def put(self, data: bytes) -> str:
         """Store ``data`` (once; durable at the next :meth:`sync`) and return its SHA-256."""
         sha = hashlib.sha256(data).hexdigest()
-        self._remember(sha, data)
         if sha not in self._damaged and self._stored(sha, len(data)):
+            self._remember(sha, data)
             return sha
         header = b"gongkai-body %s %d\n" % (sha.encode(), len(data))
         with self._packs.lock:
             try:
-                if self._fd is None or self._size >= PACK_LIMIT:
-                    self._begin_pack()
+                if self._fd is None or self._size >= PACK_LIMIT or self._pid != os.getpid():
+                    self._begin_pack()  # (a forked process never appends to its parent's pack)
                 assert self._fd is not None
                 start = self._size
                 try:
@@ -296,6 +296,7 @@ class RawArchive:
             self._packs.add(sha, _Place(self._pack, start + len(header), len(data)))
             self._packs.read_to[self._pack] = self._size
         self._damaged.discard(sha)
+        self._remember(sha, data)
         return sha
 
     def get(self, sha256: str) -> bytes:
@@ -367,6 +368,9 @@ class RawArchive:
             os.close(fd)
 
     def _begin_pack(self) -> None:
+        if self._fd is not None and self._pid != os.getpid():
+            os.close(self._fd)  # this process's copy of the parent's pack: the pack is left to the parent
+            self._fd, self._unsynced, self._unnamed = None, False, []
         if self._fd is not None:
             self.sync()
             os.close(self._fd)
@@ -377,7 +381,7 @@ class RawArchive:
             self._unnamed.append(folder.parent)
         name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}{PACK_SUFFIX}"
         self._fd = os.open(folder / name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o644)
-        self._pack, self._size = name, 0
+        self._pack, self._size, self._pid = name, 0, os.getpid()
         self._packs.read_to[name] = 0
         self._unnamed.append(folder)
 

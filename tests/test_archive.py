@@ -218,3 +218,25 @@ def test_a_write_the_disk_refuses_leaves_no_half_record(tmp_path):
     assert a.get(hashlib.sha256(b"a" * 600).hexdigest()) == b"a" * 600
     assert a.get(hashlib.sha256(b"c" * 600).hexdigest()) == b"c" * 600
     assert not a.has(hashlib.sha256(b"b" * 600).hexdigest())
+
+
+def test_a_forked_process_stores_in_a_pack_of_its_own(tmp_path):
+    import multiprocessing
+
+    a = RawArchive(tmp_path)
+    parent = a.put(b"the parent's")
+
+    def child() -> None:
+        a.put(b"the child's")
+        a.sync()
+
+    p = multiprocessing.get_context("fork").Process(target=child)
+    p.start()
+    p.join(30)
+    assert p.exitcode == 0
+    mine = a.put(b"the parent's again")
+    a.sync()
+    assert len(_packs(tmp_path)) == 2
+    fresh = RawArchive(tmp_path)
+    assert fresh.get(parent) == b"the parent's" and fresh.get(mine) == b"the parent's again"
+    assert fresh.get(hashlib.sha256(b"the child's").hexdigest()) == b"the child's"
