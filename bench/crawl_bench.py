@@ -52,6 +52,15 @@ def _process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _yardstick() -> float:
+    """CPU seconds of a ten-million-step Python loop: how fast the machine runs right now (its
+    speed swings by half within a session; the crawl's rate moves with it)."""
+    t0 = time.process_time()
+    for _ in range(10_000_000):
+        pass
+    return time.process_time() - t0
+
+
 def bench_crawl(reports_per_portal: int = 60) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="gongkai-crawl-bench-"))
     sources_file = tmp / "sources.toml"
@@ -63,6 +72,7 @@ def bench_crawl(reports_per_portal: int = 60) -> None:
         server.stdout.readline()  # the portal's URL: it is up
         sources = load_sources(sources_file)
         options = FetchOptions(timeout=10.0)
+        yardstick = _yardstick()
         before, portal_before = _cpu(), _process_cpu(server.pid)
         t0 = time.perf_counter()
         first = nightly(sources, tmp / "data", options=options, do_export=False)
@@ -81,6 +91,7 @@ def bench_crawl(reports_per_portal: int = 60) -> None:
     print(f"\n== crawl: simulated portal, {first.portals} portals, delay 0 ==")
     print(f"first crawl: {pages} pages ({first.new} reports parsed and loaded) in {elapsed:.2f} s "
           f"= {pages / elapsed:.0f} pages/s (target ≥ 200)")
+    print(f"  the machine's speed just before: a ten-million-step Python loop took {yardstick:.2f} s of CPU")
     print(f"  CPU: the crawling process {own:.2f} s (in the kernel {own_kernel:.2f} s), its parse workers "
           f"{workers:.2f} s, the simulated portal {portal_cpu:.2f} s: "
           f"{(own + workers + portal_cpu) / elapsed / (os.cpu_count() or 1):.0%} of {os.cpu_count()} cores")
