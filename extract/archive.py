@@ -9,8 +9,8 @@ be rebuilt from the archive alone (``gongkai reparse --rebuild``).
   far more than appending to one, and a run's bodies are flushed to disk together.
 - :meth:`RawArchive.sync` flushes the pack to disk (fsync), and its name when it is new;
   :meth:`RawArchive.record` syncs before it appends to the index, so neither the index nor the
-  fetch log (written after it) names a body that a power cut lost. A cut leaves at most an
-  incomplete record at the end of a pack, which no reader takes for a body.
+  fetch log (written after it) names a body that a power cut lost. A cut can only damage a
+  pack past its last flush, and no reader takes those bytes for a body.
 - A reader finds a body by the headers of the packs (read once, then as the packs grow); a
   body stored as a file of its own, ``<ab>/<sha256>`` (the layout of archives written before
   packs), is read too. Reading checks the digest: a body whose bytes no longer match its name
