@@ -67,7 +67,6 @@ def build_grid(table: etree._Element, index: int) -> tuple[Grid, list[Line]]:
     is repeated in each of them (it is the context of every row), a number only in its first.
     """
     grid: list[list[tuple[int, int, str] | None]] = []
-    tostring = etree.tostring
     for r, tr in enumerate(_direct_rows(table)):
         if len(grid) <= r:
             grid.append([])
@@ -76,7 +75,7 @@ def build_grid(table: etree._Element, index: int) -> tuple[Grid, list[Line]]:
         for td in tr.iterchildren("td", "th"):
             while c < len(row) and row[c] is not None:
                 c += 1
-            text = " ".join(tostring(td, method="text", encoding="unicode", with_tail=False).split())
+            text = _cell_text(td)
             rowspan, colspan = td.get("rowspan"), td.get("colspan")
             rs = 1 if rowspan is None else _span(rowspan)
             cs = 1 if colspan is None else _span(colspan)
