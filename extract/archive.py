@@ -155,7 +155,7 @@ class _Packs:
         except OSError as exc:
             log.warning("the archive pack %s cannot be read: %s", self.folder / name, exc.strerror or exc)
             return
-        pread, match, places = os.pread, _HEADER_RE.match, self.places
+        pread, match = os.pread, _HEADER_RE.match
         try:
             while pos < size:
                 head = pread(fd, _HEADER_MAX, pos)
@@ -172,13 +172,7 @@ class _Packs:
                 if pread(fd, 1, end - 1) != b"\n":
                     pos = self._past_damage(fd, name, pos, size)
                     continue
-                sha = m.group(1).decode()
-                place = _Place(name, start, length)
-                known = places.get(sha)
-                if known is None:
-                    places[sha] = [place]
-                else:
-                    known.append(place)
+                self.add(m.group(1).decode(), _Place(name, start, length))
                 pos = end
         except OSError as exc:
             log.warning("the archive pack %s cannot be read past byte %d: %s", self.folder / name, pos,
@@ -256,8 +250,10 @@ class RawArchive:
         if not sha256:
             return None
         places = self._places(sha256)
-        if places:
-            return places[-1].length
+        return places[-1].length if places else self._loose_size(sha256)
+
+    def _loose_size(self, sha256: str) -> int | None:
+        """The size of the body stored as a file of its own (the layout before packs), if any."""
         try:
             return self.path(sha256).stat().st_size
         except OSError:
@@ -306,32 +302,38 @@ class RawArchive:
         recent = self._recent.get(sha256)
         if recent is not None:
             return recent
-        damaged = False
-        for fresh in (False, True):  # a miss looks again at packs that grew (another process writes them)
-            if fresh:
-                self._packs.refresh()
-            for place in reversed(self._packs.places.get(sha256, [])):
-                data = self._read(place)
-                if data is None or len(data) != place.length:
-                    continue  # its pack was removed or cut short since it was read: looked at again
-                if hashlib.sha256(data).hexdigest() == sha256:
-                    return data
-                damaged = True
-            try:
-                data = self.path(sha256).read_bytes()
-            except OSError:
-                pass
-            else:
-                if hashlib.sha256(data).hexdigest() == sha256:
-                    return data
-                damaged = True
-            if damaged:
-                break
+        data, damaged = self._from_packs(sha256)
+        if data is None and not damaged:  # a miss looks again at packs that grew (another process writes them)
+            self._packs.refresh()
+            data, damaged = self._from_packs(sha256)
+        if data is not None:
+            return data
+        try:
+            data = self.path(sha256).read_bytes()
+        except OSError:
+            pass
+        else:
+            if hashlib.sha256(data).hexdigest() == sha256:
+                return data
+            damaged = True
         if damaged:
             self._damaged.add(sha256)
             raise ArchiveError(f"{sha256} in the raw archive {self.root} is damaged: its bytes no longer "
                                "match their digest")
         raise ArchiveError(f"{sha256} is not in the raw archive {self.root}")
+
+    def _from_packs(self, sha256: str) -> tuple[bytes | None, bool]:
+        """An intact copy of the body from the packs as read so far (newest first), and whether a
+        damaged copy was met."""
+        damaged = False
+        for place in reversed(self._packs.places.get(sha256, [])):
+            data = self._read(place)
+            if data is None or len(data) != place.length:
+                continue  # its pack was removed or cut short since it was read: looked at again
+            if hashlib.sha256(data).hexdigest() == sha256:
+                return data, damaged
+            damaged = True
+        return None, damaged
 
     def _places(self, sha256: str) -> list[_Place]:
         places = self._packs.places.get(sha256)
@@ -347,11 +349,7 @@ class RawArchive:
             self._complete = True
         if any(p.length == size for p in self._packs.places.get(sha256, ())):
             return True
-        target = self.path(sha256)
-        try:
-            return target.stat().st_size == size
-        except OSError:
-            return False
+        return self._loose_size(sha256) == size
 
     def _read(self, place: _Place) -> bytes | None:
         if place.pack == self._pack and self._fd is not None:
